@@ -1,0 +1,11 @@
+package cpu
+
+// The op families whose kernels the CPU backend runs. Each package
+// registers its kernels in package kernels from init.
+import (
+	_ "github.com/onyxgo/onyx/backends/cpu/basic"
+	_ "github.com/onyxgo/onyx/backends/cpu/elementwise"
+	_ "github.com/onyxgo/onyx/backends/cpu/nnops"
+	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
+	_ "github.com/onyxgo/onyx/backends/cpu/shapeops"
+)
