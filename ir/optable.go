@@ -225,13 +225,16 @@ func parseSignature(sig string) ([]Formal, error) {
 	for i, field := range strings.Fields(sig) {
 		name, tv, _ := strings.Cut(field, ":")
 		f := Formal{TypeVar: tv}
-		if strings.HasSuffix(name, "...") {
-			f.Variadic = true
-			name = strings.TrimSuffix(name, "...")
-		}
-		if strings.HasSuffix(name, "?") {
-			f.Optional = true
-			name = strings.TrimSuffix(name, "?")
+		for {
+			if strings.HasSuffix(name, "...") {
+				f.Variadic = true
+				name = strings.TrimSuffix(name, "...")
+			} else if strings.HasSuffix(name, "?") {
+				f.Optional = true
+				name = strings.TrimSuffix(name, "?")
+			} else {
+				break
+			}
 		}
 		f.Name = name
 		if name == "" {

@@ -4,6 +4,7 @@ package cpu
 // registers its kernels in package kernels from init.
 import (
 	_ "github.com/onyxgo/onyx/backends/cpu/basic"
+	_ "github.com/onyxgo/onyx/backends/cpu/control"
 	_ "github.com/onyxgo/onyx/backends/cpu/elementwise"
 	_ "github.com/onyxgo/onyx/backends/cpu/nnops"
 	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
