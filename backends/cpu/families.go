@@ -6,6 +6,7 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu/basic"
 	_ "github.com/onyxgo/onyx/backends/cpu/control"
 	_ "github.com/onyxgo/onyx/backends/cpu/elementwise"
+	_ "github.com/onyxgo/onyx/backends/cpu/misc"
 	_ "github.com/onyxgo/onyx/backends/cpu/nnops"
 	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
 	_ "github.com/onyxgo/onyx/backends/cpu/shapeops"
