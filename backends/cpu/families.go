@@ -8,6 +8,7 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu/elementwise"
 	_ "github.com/onyxgo/onyx/backends/cpu/misc"
 	_ "github.com/onyxgo/onyx/backends/cpu/nnops"
+	_ "github.com/onyxgo/onyx/backends/cpu/quant"
 	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
 	_ "github.com/onyxgo/onyx/backends/cpu/shapeops"
 )
