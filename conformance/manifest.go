@@ -1,0 +1,72 @@
+package conformance
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ReadManifest reads a manifest: one case name ("category/case") per line;
+// blank lines and lines starting with # are ignored.
+func ReadManifest(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var names []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		names = append(names, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return names, nil
+}
+
+// WriteManifest writes the sorted case names to path with a header
+// comment, replacing the file atomically.
+func WriteManifest(path, backend string, names []string) error {
+	names = append([]string{}, names...)
+	sort.Strings(names)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Conformance cases the %s backend is expected to pass, one per line.\n", backend)
+	fmt.Fprintf(&b, "# TestConformance%s fails when one of them does not; regenerate with\n", strings.ToUpper(backend))
+	b.WriteString("# go test ./conformance -update\n")
+	for _, n := range names {
+		b.WriteString(n)
+		b.WriteByte('\n')
+	}
+	return writeFileAtomic(path, []byte(b.String()))
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it over path.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
