@@ -11,4 +11,5 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu/quant"
 	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
 	_ "github.com/onyxgo/onyx/backends/cpu/shapeops"
+	_ "github.com/onyxgo/onyx/backends/cpu/signal"
 )
