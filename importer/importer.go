@@ -80,8 +80,8 @@ type builder struct {
 	functions map[string]*funcDef
 	inlining  map[*funcDef]bool // functions being inlined (recursion check)
 	owner     map[*ir.Value]*ir.Func
-	calls     int               // inlined calls so far, for fresh names
-	inlined   int               // nodes made by inlining so far
+	calls     int // inlined calls so far, for fresh names
+	inlined   int // nodes made by inlining so far
 	depth     int
 }
 
@@ -713,4 +713,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(ks)
 	return ks
 }
-
