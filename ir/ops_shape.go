@@ -552,11 +552,21 @@ func inferSplit(c *InferCtx) error {
 // non-zero step as ONNX specifies, and returns the clamped start and the
 // number of elements taken.
 func SliceBounds(start, end, step, dim int64) (int64, int64) {
+	if dim <= 0 {
+		return 0, 0
+	}
 	if start < 0 {
 		start += dim
 	}
 	if end < 0 {
 		end += dim
+	}
+	// A step longer than the dim takes at most one element; clamping it
+	// keeps the arithmetic below from overflowing.
+	if step > dim {
+		step = max(dim, 1)
+	} else if step < -dim {
+		step = -max(dim, 1)
 	}
 	var n int64
 	if step > 0 {
