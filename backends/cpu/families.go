@@ -7,9 +7,11 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu/control"
 	_ "github.com/onyxgo/onyx/backends/cpu/elementwise"
 	_ "github.com/onyxgo/onyx/backends/cpu/misc"
+	_ "github.com/onyxgo/onyx/backends/cpu/ml"
 	_ "github.com/onyxgo/onyx/backends/cpu/nnops"
 	_ "github.com/onyxgo/onyx/backends/cpu/quant"
 	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
 	_ "github.com/onyxgo/onyx/backends/cpu/shapeops"
 	_ "github.com/onyxgo/onyx/backends/cpu/signal"
+	_ "github.com/onyxgo/onyx/backends/cpu/training"
 )
