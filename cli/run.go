@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -140,12 +139,8 @@ func runModel(e *env, path string, inputs inputFlags, outDir, format, backend st
 			if !ok {
 				return fmt.Errorf("output %q is not a tensor; write it with --format pb", r.Name)
 			}
-			var buf bytes.Buffer
-			if err := writeNpy(&buf, t); err != nil {
+			if err := tensor.SaveNpy(file, t); err != nil {
 				return fmt.Errorf("output %q: %w", r.Name, err)
-			}
-			if err := writeFileAtomic(file, buf.Bytes()); err != nil {
-				return err
 			}
 		} else if err := exporter.SaveValue(v, r.Name, file); err != nil {
 			return fmt.Errorf("output %q: %w", r.Name, err)
@@ -159,15 +154,7 @@ func runModel(e *env, path string, inputs inputFlags, outDir, format, backend st
 // a serialized ONNX value of the input's type.
 func readInput(file string, want ir.Type) (tensor.Value, error) {
 	if strings.EqualFold(filepath.Ext(file), ".npy") {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		t, err := readNpy(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		return t, nil
+		return tensor.LoadNpy(file)
 	}
 	if _, err := os.Stat(file); err != nil {
 		return nil, err

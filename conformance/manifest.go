@@ -45,6 +45,9 @@ func WriteManifest(path, backend string, names []string) error {
 		b.WriteString(n)
 		b.WriteByte('\n')
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	return writeFileAtomic(path, []byte(b.String()))
 }
 

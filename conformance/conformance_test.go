@@ -1,0 +1,113 @@
+package conformance
+
+import (
+	"context"
+	"flag"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/onyxgo/onyx/backends/cpu"
+)
+
+var update = flag.Bool("update", false, "rewrite expected/<backend>.txt with the cases that pass")
+
+// testData returns the folder of the ONNX backend test data: $ONNX_TESTDATA,
+// else ../shared/onnx-tests beside the repository.
+func testData(t *testing.T) string {
+	dir := os.Getenv("ONNX_TESTDATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "onnx-tests")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no ONNX test data at %s (set ONNX_TESTDATA): %v", dir, err)
+	}
+	return dir
+}
+
+// inShortSubset picks about one case in eight, by a hash of its name, so
+// that -short runs a stable sample of every category.
+func inShortSubset(name string) bool {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return h.Sum32()%8 == 0
+}
+
+func TestConformanceCPU(t *testing.T) { runConformance(t, "cpu") }
+
+// runConformance runs the suite on backend and checks it against the
+// manifest expected/<backend>.txt: a listed case that does not pass is a
+// regression and fails the test; a passing case not listed is logged.
+// With -update the manifest is rewritten from the run instead.
+func runConformance(t *testing.T, backend string) {
+	root := testData(t)
+	if *update && testing.Short() {
+		t.Fatal("-update needs the whole suite; drop -short")
+	}
+	cases, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Short() {
+		kept := cases[:0]
+		for _, c := range cases {
+			if inShortSubset(c.Name) && c.Category != "light" {
+				kept = append(kept, c)
+			}
+		}
+		cases = kept
+	}
+	manifest := filepath.Join("expected", backend+".txt")
+	expected := map[string]bool{}
+	if !*update {
+		names, err := ReadManifest(manifest)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			expected[n] = true
+		}
+	}
+
+	start := time.Now()
+	results := RunAll(context.Background(), cases, Options{Backend: backend}, runtime.GOMAXPROCS(0), nil)
+	rep := NewReport(backend, results)
+	t.Logf("%s: %d cases in %s: %s", backend, len(cases), time.Since(start).Round(time.Millisecond), rep.Summary())
+	for _, c := range rep.Categories() {
+		t.Logf("  %-18s %4d passed of %4d", c.Category, c.Passed, c.Total())
+	}
+
+	if *update {
+		if err := WriteManifest(manifest, backend, rep.PassedNames()); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s: %d cases", manifest, rep.Passed)
+		return
+	}
+	ran := map[string]bool{}
+	var newly []string
+	for _, r := range results {
+		ran[r.Name] = true
+		switch {
+		case expected[r.Name] && r.Status != Pass:
+			t.Errorf("regression: %s: %s", r.Name, r.Reason)
+		case !expected[r.Name] && r.Status == Pass:
+			newly = append(newly, r.Name)
+		}
+	}
+	if !testing.Short() {
+		for n := range expected {
+			if !ran[n] {
+				t.Errorf("%s lists %s, which is not in the test data", manifest, n)
+			}
+		}
+	}
+	if len(newly) > 0 {
+		t.Logf("%d cases pass that %s does not list yet (go test ./conformance -update adds them):\n  %s",
+			len(newly), manifest, strings.Join(newly, "\n  "))
+	}
+}
