@@ -248,26 +248,29 @@ func parseSignature(sig string) ([]Formal, error) {
 	return fs, nil
 }
 
-var typeGroups = map[string][]tensor.DType{
-	"float":   {tensor.Float16, tensor.Float32, tensor.Float64, tensor.BFloat16},
-	"uint":    {tensor.Uint8, tensor.Uint16, tensor.Uint32, tensor.Uint64},
-	"sint":    {tensor.Int8, tensor.Int16, tensor.Int32, tensor.Int64},
-	"bool":    {tensor.Bool},
-	"string":  {tensor.String},
-	"f8":      {tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ},
-	"complex": {tensor.Complex64, tensor.Complex128},
-	"int4":    {tensor.Int4, tensor.Uint4},
-}
-
-func init() {
-	typeGroups["int"] = append(append([]tensor.DType{}, typeGroups["uint"]...), typeGroups["sint"]...)
-	typeGroups["numeric"] = append(append([]tensor.DType{}, typeGroups["float"]...), typeGroups["int"]...)
+// typeGroups names the sets of element types used in type constraints. It
+// is built in a variable initializer, so it is ready before any init
+// function registers schemas.
+var typeGroups = func() map[string][]tensor.DType {
+	g := map[string][]tensor.DType{
+		"float":   {tensor.Float16, tensor.Float32, tensor.Float64, tensor.BFloat16},
+		"uint":    {tensor.Uint8, tensor.Uint16, tensor.Uint32, tensor.Uint64},
+		"sint":    {tensor.Int8, tensor.Int16, tensor.Int32, tensor.Int64},
+		"bool":    {tensor.Bool},
+		"string":  {tensor.String},
+		"f8":      {tensor.Float8E4M3FN, tensor.Float8E4M3FNUZ, tensor.Float8E5M2, tensor.Float8E5M2FNUZ},
+		"complex": {tensor.Complex64, tensor.Complex128},
+		"int4":    {tensor.Int4, tensor.Uint4},
+	}
+	g["int"] = append(append([]tensor.DType{}, g["uint"]...), g["sint"]...)
+	g["numeric"] = append(append([]tensor.DType{}, g["float"]...), g["int"]...)
 	var all []tensor.DType
 	for d := tensor.Float32; d <= tensor.MaxDType; d++ {
 		all = append(all, d)
 	}
-	typeGroups["all"] = all
-}
+	g["all"] = all
+	return g
+}()
 
 func parseTypes(spec string) (map[string][]tensor.DType, error) {
 	m := map[string][]tensor.DType{}
