@@ -261,7 +261,7 @@ func TestGenerators(t *testing.T) {
 		{name: "constant of shape scalar", op: "ConstantOfShape", opset: 20, attrs: []ir.Attr{ir.ATensor("value", f32(sh(1), 2))}, in: []*tensor.Tensor{vec()},
 			want: []*tensor.Tensor{tensor.Scalar(float32(2))}},
 		{name: "constant of shape negative", op: "ConstantOfShape", opset: 20, in: []*tensor.Tensor{vec(2, -3)}, err: "negative"},
-		{name: "constant of shape huge", op: "ConstantOfShape", opset: 20, in: []*tensor.Tensor{vec(1 << 40, 1 << 40)}, err: "too large"},
+		{name: "constant of shape huge", op: "ConstantOfShape", opset: 20, in: []*tensor.Tensor{vec(1<<40, 1<<40)}, err: "too large"},
 		{name: "range int", op: "Range", opset: 11, in: []*tensor.Tensor{tensor.Scalar(int32(3)), tensor.Scalar(int32(9)), tensor.Scalar(int32(3))},
 			want: []*tensor.Tensor{tensor.FromSlice([]int32{3, 6})}},
 		{name: "range negative delta", op: "Range", opset: 11, in: []*tensor.Tensor{tensor.Scalar(int64(10)), tensor.Scalar(int64(4)), tensor.Scalar(int64(-2))},
