@@ -23,7 +23,7 @@ import (
 //     ONNX) follows numpy on x86: NaN, ±inf and values beyond int64 give
 //     math.MinInt64, narrower types keep the low bits of the int64 value,
 //     UINT64 takes values in [2^63, 2^64) exactly.
-//   - float to INT4/UINT4/INT2/UINT2: round to nearest even, then clamp to
+//   - float to INT4/UINT4/INT2/UINT2: round to nearest even, then wrap to
 //     the type's range (NaN gives 0).
 //   - integer to integer: keep the low bits (two's complement); sub-byte
 //     targets likewise (200 to INT4 gives -8).
@@ -362,24 +362,13 @@ func truncFloat(v float64) int64 {
 }
 
 // roundClampSubByte rounds v to the nearest integer (ties to even) and
-// clamps it to the range of a 4- or 2-bit integer type, as the ONNX
-// reference does for casts to those types. NaN gives 0.
+// wraps it into a 4- or 2-bit integer type as the ONNX reference does for
+// casts to those types (its test data maps -9 to 7 for INT4). NaN gives 0.
 func roundClampSubByte(dt DType, v float64) int64 {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
 	}
-	var lo, hi float64
-	switch dt {
-	case Int4:
-		lo, hi = -8, 7
-	case Uint4:
-		lo, hi = 0, 15
-	case Int2:
-		lo, hi = -2, 1
-	case Uint2:
-		lo, hi = 0, 3
-	}
-	return int64(math.RoundToEven(min(max(v, lo), hi)))
+	return WrapSubByte(dt, int64(math.RoundToEven(v)))
 }
 
 // Upper bounds of numpy's positional notation for float str, by type

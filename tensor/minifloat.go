@@ -54,8 +54,8 @@ func (f *miniFormat) nan(neg bool) uint32 {
 	switch {
 	case f.uz:
 		return f.signBit
-	case f.nanMag == 0: // float4: NaN becomes the largest value, +6
-		return f.maxMag
+	case f.nanMag == 0: // float4 has no NaN: the reference writes the sign bit alone (-0)
+		return f.signBit
 	case neg:
 		return f.signBit | f.nanMag
 	}
