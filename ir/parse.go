@@ -1086,17 +1086,22 @@ func (p *parser) elem(t *tensor.Tensor, i int) {
 			p.next()
 			return
 		}
-		v, err := strconv.ParseInt(tk.text, 0, 64)
-		ok := err == nil
+		var v int64
+		var err error
 		switch dt {
 		case tensor.Int4, tensor.Int2, tensor.Uint4, tensor.Uint2:
-			ok = ok && tensor.WrapSubByte(dt, v) == v
+			v, err = strconv.ParseInt(tk.text, 0, 64)
+			if err == nil && tensor.WrapSubByte(dt, v) != v {
+				err = strconv.ErrRange
+			}
 		case tensor.Uint8, tensor.Uint16, tensor.Uint32:
-			ok = ok && v >= 0 && v < 1<<(8*dt.Size())
+			var u uint64
+			u, err = strconv.ParseUint(tk.text, 0, 8*dt.Size())
+			v = int64(u)
 		default:
-			ok = ok && v >= -(1<<(8*dt.Size()-1)) && v < 1<<(8*dt.Size()-1)
+			v, err = strconv.ParseInt(tk.text, 0, 8*dt.Size())
 		}
-		if !ok {
+		if err != nil {
 			p.fail("bad %s value %s", dt.Short(), tk.text)
 		}
 		t.SetInt64At(i, v)
