@@ -33,9 +33,9 @@ func init() {
 		kernels.KernelDef{Op: "OptionalGetElement", Since: 15, Run: func(c *kernels.Ctx, in []tensor.Value) ([]tensor.Value, error) {
 			o, ok := in[0].(*tensor.Optional)
 			if !ok {
-				if c.Opset < 18 {
-					return nil, fmt.Errorf("input is a %T, want an optional", in[0])
-				}
+				// A present value stands for a full optional: opset 18 says
+				// so, and graphs of older opsets rely on it when a Loop
+				// carries an optional that its body returns unwrapped.
 				return []tensor.Value{in[0]}, nil
 			}
 			if o.Value == nil {
