@@ -119,12 +119,22 @@ func dft(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 	}
 	inverse, onesided := c.Int("inverse") != 0, c.Int("onesided") != 0
+	// An inverse one-sided transform takes the n/2+1 bins of a real
+	// signal's spectrum and returns the real signal (irfft).
+	realOut := inverse && onesided
+	if realOut && (len(in) < 2 || in[1] == nil) {
+		length = 2 * (n - 1)
+	}
 	bins := length
-	if onesided {
+	if onesided && !inverse {
 		bins = length/2 + 1
 	}
+	parts := 2
+	if realOut {
+		parts = 1
+	}
 	shape := append([]int{}, x.Shape()...)
-	shape[ax], shape[r-1] = bins, 2
+	shape[ax], shape[r-1] = bins, parts
 	out, err := tensor.Alloc(x.DType(), shape)
 	if err != nil {
 		return nil, err
@@ -150,15 +160,37 @@ func dft(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 				}
 				sig[t] = complex(re, im)
 			}
-			res := transform(sig, length, bins, inverse)
+			src := sig
+			if realOut {
+				src = hermitian(sig, length)
+			}
+			res := transform(src, length, bins, inverse)
 			for k, v := range res {
-				base := ((o*bins+k)*inner + i) * 2
+				base := ((o*bins+k)*inner + i) * parts
 				out.SetFloat64At(base, real(v))
-				out.SetFloat64At(base+1, imag(v))
+				if !realOut {
+					out.SetFloat64At(base+1, imag(v))
+				}
 			}
 		}
 	}
 	return []*tensor.Tensor{out}, nil
+}
+
+// hermitian rebuilds the full spectrum of length n of a real signal from
+// its first bins, using X[n-k] = conj(X[k]).
+func hermitian(half []complex128, n int) []complex128 {
+	full := make([]complex128, n)
+	for k := 0; k < n; k++ {
+		switch {
+		case k < len(half):
+			full[k] = half[k]
+		case n-k < len(half):
+			v := half[n-k]
+			full[k] = complex(real(v), -imag(v))
+		}
+	}
+	return full
 }
 
 func stft(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
