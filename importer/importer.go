@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -669,6 +670,9 @@ func (b *builder) convertNode(np *onnxpb.NodeProto, sc *scope, f *ir.Func, e *en
 	}
 	if err := ir.ResolveNode(n); err != nil {
 		if !b.o.AllowUnknownOps && !e.body {
+			if strings.Contains(err.Error(), "opset") {
+				return fmt.Errorf("%s: %v", nodeLabel(np), err)
+			}
 			return fmt.Errorf("%s: %v (opset %d)", nodeLabel(np), err, opset)
 		}
 		n.Schema = nil
