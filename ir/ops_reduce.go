@@ -333,6 +333,7 @@ func inferRMSNorm(c *InferCtx) error {
 func inferMatMul(elem tensor.DType) InferFunc {
 	return func(c *InferCtx) error {
 		a, b := c.In[0], c.In[1]
+		elem := elem
 		if elem == tensor.Undefined {
 			elem = a.Elem
 		}
