@@ -54,11 +54,15 @@ func matmulShapes(a, b []int) (batchA, batchB, batch []int, m, k, n int, out []i
 	return
 }
 
+// elem is the element type a matrix kernel reads: float32 data directly,
+// other floats as float64, integers as int64.
+type elem interface{ ~float32 | ~float64 | ~int64 }
+
 // matmulCore multiplies the (broadcast) batches of M×K matrices a by the
-// K×N matrices b.
-func matmulCore[T num](a, b []T, batchA, batchB, batch []int, m, k, n int) []T {
+// K×N matrices b, accumulating in A.
+func matmulCore[E elem, A num](a, b []E, batchA, batchB, batch []int, m, k, n int) []A {
 	nb := product(batch)
-	out := make([]T, nb*m*n)
+	out := make([]A, nb*m*n)
 	ia := kernels.BroadcastIndex(batchA, batch)
 	ib := kernels.BroadcastIndex(batchB, batch)
 	for bi := 0; bi < nb; bi++ {
@@ -68,10 +72,10 @@ func matmulCore[T num](a, b []T, batchA, batchB, batch []int, m, k, n int) []T {
 		for i := 0; i < m; i++ {
 			row := om[i*n : i*n+n]
 			for p := 0; p < k; p++ {
-				av := am[i*k+p]
+				av := A(am[i*k+p])
 				brow := bm[p*n : p*n+n]
 				for j, bv := range brow {
-					row[j] += av * bv
+					row[j] += av * A(bv)
 				}
 			}
 		}
@@ -97,13 +101,17 @@ func matMul(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := tensor.CheckSize(a.DType(), shape); err != nil {
 		return nil, err
 	}
-	dt := a.DType()
-	if dt.IsInt() {
-		out := matmulCore(kernels.Int64s(a), kernels.Int64s(b), ba, bb, batch, m, k, n)
+	var out []float64
+	switch dt := a.DType(); {
+	case dt.IsInt():
+		out := matmulCore[int64, int64](kernels.Int64s(a), kernels.Int64s(b), ba, bb, batch, m, k, n)
 		return []*tensor.Tensor{kernels.FromInt64s(dt, shape, out)}, nil
+	case dt == tensor.Float32:
+		out = matmulCore[float32, float64](a.Float32s(), b.Float32s(), ba, bb, batch, m, k, n)
+	default:
+		out = matmulCore[float64, float64](kernels.Float64s(a), kernels.Float64s(b), ba, bb, batch, m, k, n)
 	}
-	out := matmulCore(kernels.Float64s(a), kernels.Float64s(b), ba, bb, batch, m, k, n)
-	return []*tensor.Tensor{kernels.FromFloat64s(dt, shape, out)}, nil
+	return []*tensor.Tensor{kernels.FromFloat64s(a.DType(), shape, out)}, nil
 }
 
 // zeroPoint returns v with the zero point subtracted: zp is nil, a scalar
@@ -155,7 +163,7 @@ func matMulInteger(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error
 	if err != nil {
 		return nil, err
 	}
-	out := matmulCore(av, bv, ba, bb, batch, m, k, n)
+	out := matmulCore[int64, int64](av, bv, ba, bb, batch, m, k, n)
 	return []*tensor.Tensor{kernels.FromInt64s(tensor.Int32, shape, out)}, nil
 }
 
@@ -215,20 +223,39 @@ func gemm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if ct != nil {
 		cv = kernels.Broadcast(kernels.Float64s(ct), ct.Shape(), shape)
 	}
-	out := gemmCore(kernels.Float64s(a), kernels.Float64s(b), cv, m, k, n, ars, acs, brs, bcs, alpha, beta)
+	var out []float64
+	if dt == tensor.Float32 {
+		out = gemmCore(a.Float32s(), b.Float32s(), cv, m, k, n, ars, acs, brs, bcs, alpha, beta)
+	} else {
+		out = gemmCore(kernels.Float64s(a), kernels.Float64s(b), cv, m, k, n, ars, acs, brs, bcs, alpha, beta)
+	}
 	return []*tensor.Tensor{kernels.FromFloat64s(dt, shape, out)}, nil
 }
 
-// gemmCore computes alpha·A'·B' + beta·C, reading A' and B' through row
-// and column strides; c (M×N) may be nil.
-func gemmCore[T num](a, b, c []T, m, k, n, ars, acs, brs, bcs int, alpha, beta T) []T {
-	out := make([]T, m*n)
+// gemmCore computes alpha·A'·B' + beta·C in A, reading A' and B' through
+// row and column strides; c (M×N) may be nil.
+func gemmCore[E elem, A num](a, b []E, c []A, m, k, n, ars, acs, brs, bcs int, alpha, beta A) []A {
+	out := make([]A, m*n)
 	for i := 0; i < m; i++ {
 		row := out[i*n : i*n+n]
-		for p := 0; p < k; p++ {
-			av := a[i*ars+p*acs]
+		if bcs == 1 {
+			// Rows of B' are contiguous: add a multiple of each to the row.
+			for p := 0; p < k; p++ {
+				av := A(a[i*ars+p*acs])
+				brow := b[p*brs : p*brs+n]
+				for j, bv := range brow {
+					row[j] += av * A(bv)
+				}
+			}
+		} else {
+			// Columns of B' are contiguous (transB): one dot product each.
 			for j := range row {
-				row[j] += av * b[p*brs+j*bcs]
+				var s A
+				bcol := b[j*bcs:]
+				for p := 0; p < k; p++ {
+					s += A(a[i*ars+p*acs]) * A(bcol[p*brs])
+				}
+				row[j] = s
 			}
 		}
 		for j := range row {
