@@ -51,7 +51,7 @@ func (op binary) apply(name string, c *kernels.Ctx, in []*tensor.Tensor) (*tenso
 					}
 				}
 			}
-			r := make([]int64, len(av))
+			r := av // a fresh slice, reused for the result
 			for k := range r {
 				r[k] = op.i(av[k], bv[k])
 			}
@@ -67,7 +67,7 @@ func (op binary) apply(name string, c *kernels.Ctx, in []*tensor.Tensor) (*tenso
 					}
 				}
 			}
-			r := make([]uint64, len(av))
+			r := av // a fresh slice, reused for the result
 			for k := range r {
 				r[k] = op.u(av[k], bv[k])
 			}
@@ -78,7 +78,7 @@ func (op binary) apply(name string, c *kernels.Ctx, in []*tensor.Tensor) (*tenso
 		return nil, fmt.Errorf("%s is not defined for element type %s", name, dt)
 	}
 	av, bv := floats(a, as, out), floats(b, bs, out)
-	r := make([]float64, len(av))
+	r := av // a fresh slice, reused for the result
 	for k := range r {
 		r[k] = op.f(av[k], bv[k])
 	}
