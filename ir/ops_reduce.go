@@ -169,6 +169,9 @@ func normAxes(raw []int64, rank int) ([]int, error) {
 
 func inferReduce(inputSince int) InferFunc {
 	return func(c *InferCtx) error {
+		if err := needInputs(c, 1); err != nil {
+			return err
+		}
 		x := c.In[0]
 		keep := c.Node.Int("keepdims") != 0
 		if c.Node.Opset >= inputSince && c.Node.HasAttr("axes") {
@@ -227,6 +230,9 @@ func reducedDims(shape []Dim, red []bool, keep bool) []Dim {
 }
 
 func inferArg(c *InferCtx) error {
+	if err := needInputs(c, 1); err != nil {
+		return err
+	}
 	x := c.In[0]
 	if !x.HasShape {
 		c.Set(0, UnrankedTensor(tensor.Int64))
@@ -243,6 +249,9 @@ func inferArg(c *InferCtx) error {
 }
 
 func inferTopK(c *InferCtx) error {
+	if err := needInputs(c, 1); err != nil {
+		return err
+	}
 	x := c.In[0]
 	if !x.HasShape {
 		c.Set(0, UnrankedTensor(x.Elem))
@@ -281,6 +290,9 @@ func inferTopK(c *InferCtx) error {
 }
 
 func inferBatchNorm(c *InferCtx) error {
+	if err := needInputs(c, 5); err != nil {
+		return err
+	}
 	c.Set(0, c.In[0].Clone())
 	for o := 1; o < len(c.Out); o++ {
 		c.Set(o, c.In[3].Clone())
@@ -289,6 +301,9 @@ func inferBatchNorm(c *InferCtx) error {
 }
 
 func inferLayerNorm(c *InferCtx) error {
+	if err := needInputs(c, 1); err != nil {
+		return err
+	}
 	x := c.In[0]
 	c.Set(0, x.Clone())
 	stash := tensor.DType(c.Node.Int("stash_type"))
@@ -314,6 +329,9 @@ func inferLayerNorm(c *InferCtx) error {
 }
 
 func inferRMSNorm(c *InferCtx) error {
+	if err := needInputs(c, 2); err != nil {
+		return err
+	}
 	x := c.In[0]
 	out := x.Clone()
 	if c.In[1].Elem != tensor.Undefined {
@@ -332,6 +350,9 @@ func inferRMSNorm(c *InferCtx) error {
 // element type when set.
 func inferMatMul(elem tensor.DType) InferFunc {
 	return func(c *InferCtx) error {
+		if err := needInputs(c, 2); err != nil {
+			return err
+		}
 		a, b := c.In[0], c.In[1]
 		elem := elem
 		if elem == tensor.Undefined {
@@ -383,6 +404,9 @@ func MatMulDims(a, b []Dim) ([]Dim, error) {
 }
 
 func inferGemm(c *InferCtx) error {
+	if err := needInputs(c, 2); err != nil {
+		return err
+	}
 	a, b := c.In[0], c.In[1]
 	if !a.HasShape || !b.HasShape {
 		c.Set(0, UnrankedTensor(a.Elem))
@@ -407,6 +431,9 @@ func inferGemm(c *InferCtx) error {
 }
 
 func inferDet(c *InferCtx) error {
+	if err := needInputs(c, 1); err != nil {
+		return err
+	}
 	x := c.In[0]
 	if !x.HasShape {
 		c.Set(0, UnrankedTensor(x.Elem))
@@ -425,6 +452,9 @@ func inferDet(c *InferCtx) error {
 }
 
 func inferLoss(c *InferCtx) error {
+	if err := needInputs(c, 2); err != nil {
+		return err
+	}
 	x, t := c.In[0], c.In[1]
 	red := c.Node.Str("reduction")
 	switch red {
@@ -671,4 +701,12 @@ func containsByte(b []byte, x byte) bool {
 		}
 	}
 	return false
+}
+
+// needInputs returns an error when the node has fewer than n inputs.
+func needInputs(c *InferCtx, n int) error {
+	if len(c.In) < n {
+		return fmt.Errorf("%s needs at least %d inputs, got %d", c.Node.Op, n, len(c.In))
+	}
+	return nil
 }

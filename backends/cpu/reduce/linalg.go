@@ -84,7 +84,7 @@ func matmulCore[E elem, A num](a, b []E, batchA, batchB, batch []int, m, k, n in
 }
 
 func matMul(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	a, b := in[0], input(in, 1)
+	a, b := input(in, 0), input(in, 1)
 	if err := requireReal("A", a); err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func subZeroPoint(name string, v []int64, zp *tensor.Tensor, size int, pos func(
 }
 
 func matMulInteger(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	a, b := in[0], input(in, 1)
+	a, b := input(in, 0), input(in, 1)
 	for _, t := range []struct {
 		name string
 		t    *tensor.Tensor
@@ -168,7 +168,7 @@ func matMulInteger(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error
 }
 
 func gemm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	a, b, ct := in[0], input(in, 1), input(in, 2)
+	a, b, ct := input(in, 0), input(in, 1), input(in, 2)
 	if err := requireReal("A", a); err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func gemmCore[E elem, A num](a, b []E, c []A, m, k, n, ars, acs, brs, bcs int, a
 }
 
 func det(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}

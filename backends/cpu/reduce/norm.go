@@ -63,7 +63,7 @@ func batchNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if len(in) < 5 {
 		return nil, fmt.Errorf("BatchNormalization needs 5 inputs, got %d", len(in))
 	}
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func countOutputs(c *kernels.Ctx) int {
 }
 
 func instanceNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("input", x); err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func instanceNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
 func layerNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func layerNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func groupNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func groupNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func rmsNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x, st := in[0], input(in, 1)
+	x, st := input(in, 0), input(in, 1)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func rmsNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func lpNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("input", x); err != nil {
 		return nil, err
 	}
@@ -400,7 +400,7 @@ func lpNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func lrn(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}
@@ -437,7 +437,7 @@ func lrn(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func mvn(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("X", x); err != nil {
 		return nil, err
 	}

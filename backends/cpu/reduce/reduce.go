@@ -58,7 +58,7 @@ func init() {
 // reduceAxes returns the axes a Reduce* node reduces (nil for all), or
 // noop when it is an identity.
 func reduceAxes(c *kernels.Ctx, in []*tensor.Tensor, inputSince int) (axes []int, noop bool, err error) {
-	x := in[0]
+	x := input(in, 0)
 	var raw []int64
 	axesIn := input(in, 1)
 	if c.Opset < inputSince {
@@ -89,7 +89,7 @@ func reduceAxes(c *kernels.Ctx, in []*tensor.Tensor, inputSince int) (axes []int
 
 func reduceKernel(kind redKind, inputSince int) kernels.TensorKernel {
 	return func(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		x := in[0]
+		x := input(in, 0)
 		if x == nil {
 			return nil, fmt.Errorf("input data is missing")
 		}
@@ -240,7 +240,7 @@ func reduceExtreme(x *tensor.Tensor, p *kernels.ReducePlan, shape []int, isMax b
 
 func argKernel(isMax bool) kernels.TensorKernel {
 	return func(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		x := in[0]
+		x := input(in, 0)
 		if err := requireReal("data", x); err != nil {
 			return nil, err
 		}
@@ -287,7 +287,7 @@ func argKernel(isMax bool) kernels.TensorKernel {
 }
 
 func topK(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireReal("X", x); err != nil {
 		return nil, err
 	}
@@ -355,7 +355,7 @@ func topK(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func cumSum(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x, at := in[0], input(in, 1)
+	x, at := input(in, 0), input(in, 1)
 	if err := requireReal("x", x); err != nil {
 		return nil, err
 	}

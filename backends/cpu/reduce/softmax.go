@@ -46,7 +46,7 @@ func softmaxAxes(c *kernels.Ctx, rank int) ([]int, error) {
 
 func softmaxKernel(kind smKind) kernels.TensorKernel {
 	return func(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		x := in[0]
+		x := input(in, 0)
 		if err := requireFloat("input", x); err != nil {
 			return nil, err
 		}
@@ -163,7 +163,7 @@ func nll(c *kernels.Ctx, logp []float64, shape []int, target, weight *tensor.Ten
 }
 
 func nllLoss(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("input", x); err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func nllLoss(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func sceLoss(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x := in[0]
+	x := input(in, 0)
 	if err := requireFloat("scores", x); err != nil {
 		return nil, err
 	}
