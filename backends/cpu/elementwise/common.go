@@ -114,3 +114,13 @@ func fromBools(shape []int, v []bool) *tensor.Tensor {
 }
 
 func one(t *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{t} }
+
+// count returns the number of elements of a shape that a tensor has
+// already been checked to fit.
+func count(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}

@@ -33,7 +33,7 @@ func compareKernel(name string, pred func(lt, eq, gt bool) bool) kernels.KernelD
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		as := a.Shape()
-		r := make([]bool, kernels.NumElements(out))
+		r := make([]bool, count(out))
 		switch dt := a.DType(); {
 		case dt == tensor.String:
 			av := kernels.Broadcast(a.Strings(), as, out)

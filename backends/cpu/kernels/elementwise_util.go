@@ -37,13 +37,13 @@ func DomainOf(dt tensor.DType) Domain {
 	return DomOther
 }
 
-type realNum interface {
+type domainReal interface {
 	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
 }
 
-// convertInto converts src element by element into dst (Go conversion
+// domainConvert converts src element by element into dst (Go conversion
 // rules; callers use it only where those are exact or well defined).
-func convertInto[D, S realNum](dst []D, src []S) {
+func domainConvert[D, S domainReal](dst []D, src []S) {
 	for i, v := range src {
 		dst[i] = D(v)
 	}
@@ -57,23 +57,23 @@ func Float64s(t *tensor.Tensor) []float64 {
 	case tensor.Float64:
 		copy(out, tensor.Data[float64](t))
 	case tensor.Float32:
-		convertInto(out, tensor.Data[float32](t))
+		domainConvert(out, tensor.Data[float32](t))
 	case tensor.Int8, tensor.Int4, tensor.Int2:
-		convertInto(out, tensor.Data[int8](t))
+		domainConvert(out, tensor.Data[int8](t))
 	case tensor.Uint8, tensor.Uint4, tensor.Uint2, tensor.Bool:
-		convertInto(out, tensor.Data[uint8](t))
+		domainConvert(out, tensor.Data[uint8](t))
 	case tensor.Int16:
-		convertInto(out, tensor.Data[int16](t))
+		domainConvert(out, tensor.Data[int16](t))
 	case tensor.Uint16:
-		convertInto(out, tensor.Data[uint16](t))
+		domainConvert(out, tensor.Data[uint16](t))
 	case tensor.Int32:
-		convertInto(out, tensor.Data[int32](t))
+		domainConvert(out, tensor.Data[int32](t))
 	case tensor.Uint32:
-		convertInto(out, tensor.Data[uint32](t))
+		domainConvert(out, tensor.Data[uint32](t))
 	case tensor.Int64:
-		convertInto(out, tensor.Data[int64](t))
+		domainConvert(out, tensor.Data[int64](t))
 	case tensor.Uint64:
-		convertInto(out, tensor.Data[uint64](t))
+		domainConvert(out, tensor.Data[uint64](t))
 	case tensor.Float16:
 		for i, h := range tensor.Data[uint16](t) {
 			out[i] = float64(tensor.Float16ToFloat32(h))
@@ -98,19 +98,19 @@ func Int64s(t *tensor.Tensor) []int64 {
 	case tensor.Int64:
 		copy(out, tensor.Data[int64](t))
 	case tensor.Int8, tensor.Int4, tensor.Int2:
-		convertInto(out, tensor.Data[int8](t))
+		domainConvert(out, tensor.Data[int8](t))
 	case tensor.Uint8, tensor.Uint4, tensor.Uint2, tensor.Bool:
-		convertInto(out, tensor.Data[uint8](t))
+		domainConvert(out, tensor.Data[uint8](t))
 	case tensor.Int16:
-		convertInto(out, tensor.Data[int16](t))
+		domainConvert(out, tensor.Data[int16](t))
 	case tensor.Uint16:
-		convertInto(out, tensor.Data[uint16](t))
+		domainConvert(out, tensor.Data[uint16](t))
 	case tensor.Int32:
-		convertInto(out, tensor.Data[int32](t))
+		domainConvert(out, tensor.Data[int32](t))
 	case tensor.Uint32:
-		convertInto(out, tensor.Data[uint32](t))
+		domainConvert(out, tensor.Data[uint32](t))
 	case tensor.Uint64:
-		convertInto(out, tensor.Data[uint64](t))
+		domainConvert(out, tensor.Data[uint64](t))
 	default:
 		for i := range out {
 			out[i] = t.Int64At(i)
@@ -128,19 +128,19 @@ func Uint64s(t *tensor.Tensor) []uint64 {
 	case tensor.Uint64:
 		copy(out, tensor.Data[uint64](t))
 	case tensor.Uint8, tensor.Uint4, tensor.Uint2, tensor.Bool:
-		convertInto(out, tensor.Data[uint8](t))
+		domainConvert(out, tensor.Data[uint8](t))
 	case tensor.Uint16:
-		convertInto(out, tensor.Data[uint16](t))
+		domainConvert(out, tensor.Data[uint16](t))
 	case tensor.Uint32:
-		convertInto(out, tensor.Data[uint32](t))
+		domainConvert(out, tensor.Data[uint32](t))
 	case tensor.Int8, tensor.Int4, tensor.Int2:
-		convertInto(out, tensor.Data[int8](t))
+		domainConvert(out, tensor.Data[int8](t))
 	case tensor.Int16:
-		convertInto(out, tensor.Data[int16](t))
+		domainConvert(out, tensor.Data[int16](t))
 	case tensor.Int32:
-		convertInto(out, tensor.Data[int32](t))
+		domainConvert(out, tensor.Data[int32](t))
 	case tensor.Int64:
-		convertInto(out, tensor.Data[int64](t))
+		domainConvert(out, tensor.Data[int64](t))
 	default:
 		for i := range out {
 			out[i] = uint64(t.Int64At(i))
@@ -158,7 +158,7 @@ func FromFloat64s(dt tensor.DType, shape []int, v []float64) *tensor.Tensor {
 	case tensor.Float64:
 		copy(tensor.Data[float64](t), v)
 	case tensor.Float32:
-		convertInto(tensor.Data[float32](t), v)
+		domainConvert(tensor.Data[float32](t), v)
 	case tensor.Float16:
 		d := tensor.Data[uint16](t)
 		for i, x := range v {
@@ -186,19 +186,19 @@ func FromInt64s(dt tensor.DType, shape []int, v []int64) *tensor.Tensor {
 	case tensor.Int64:
 		copy(tensor.Data[int64](t), v)
 	case tensor.Int32:
-		convertInto(tensor.Data[int32](t), v)
+		domainConvert(tensor.Data[int32](t), v)
 	case tensor.Int16:
-		convertInto(tensor.Data[int16](t), v)
+		domainConvert(tensor.Data[int16](t), v)
 	case tensor.Int8:
-		convertInto(tensor.Data[int8](t), v)
+		domainConvert(tensor.Data[int8](t), v)
 	case tensor.Uint64:
-		convertInto(tensor.Data[uint64](t), v)
+		domainConvert(tensor.Data[uint64](t), v)
 	case tensor.Uint32:
-		convertInto(tensor.Data[uint32](t), v)
+		domainConvert(tensor.Data[uint32](t), v)
 	case tensor.Uint16:
-		convertInto(tensor.Data[uint16](t), v)
+		domainConvert(tensor.Data[uint16](t), v)
 	case tensor.Uint8:
-		convertInto(tensor.Data[uint8](t), v)
+		domainConvert(tensor.Data[uint8](t), v)
 	case tensor.Bool:
 		d := tensor.Data[uint8](t)
 		for i, x := range v {
@@ -225,11 +225,11 @@ func FromUint64s(dt tensor.DType, shape []int, v []uint64) *tensor.Tensor {
 		return t
 	case tensor.Float16, tensor.Float32, tensor.Float64, tensor.BFloat16:
 		f := make([]float64, len(v))
-		convertInto(f, v)
+		domainConvert(f, v)
 		return FromFloat64s(dt, shape, f)
 	}
 	i := make([]int64, len(v))
-	convertInto(i, v)
+	domainConvert(i, v)
 	return FromInt64s(dt, shape, i)
 }
 
@@ -245,14 +245,4 @@ func Broadcast[T any](v []T, in, out []int) []T {
 		r[k] = v[j]
 	}
 	return r
-}
-
-// NumElements returns the number of elements of shape (no overflow check:
-// shapes here come from existing tensors or BroadcastShapes).
-func NumElements(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
