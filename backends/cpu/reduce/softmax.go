@@ -85,7 +85,9 @@ func softmaxGroups(v []float64, p *kernels.ReducePlan, kind smKind) []float64 {
 		}
 		s := 0.0
 		for _, o := range p.Offsets {
-			s += math.Exp(v[base+o] - m)
+			e := math.Exp(v[base+o] - m)
+			out[base+o] = e
+			s += e
 		}
 		if kind == smLog {
 			ls := math.Log(s)
@@ -94,8 +96,9 @@ func softmaxGroups(v []float64, p *kernels.ReducePlan, kind smKind) []float64 {
 			}
 			continue
 		}
+		r := 1 / s
 		for _, o := range p.Offsets {
-			out[base+o] = math.Exp(v[base+o]-m) / s
+			out[base+o] *= r
 		}
 	}
 	return out
