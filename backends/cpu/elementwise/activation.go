@@ -119,7 +119,12 @@ func clip(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return t, nil
 	}
 	if c.Opset < 11 {
+		// Clip-6 defaults the bounds to the float32 range; Clip-1 has no
+		// defaults (an absent bound does not clip).
 		lo, hi := math.Inf(-1), math.Inf(1)
+		if c.Opset >= 6 {
+			lo, hi = -math.MaxFloat32, math.MaxFloat32
+		}
 		if c.Has("min") {
 			lo = attr(c, "min")
 		}

@@ -272,6 +272,8 @@ func TestClip(t *testing.T) {
 		{name: "uint64", op: "Clip", opset: 13, in: in(u64(0, 5, math.MaxUint64), u64(1), u64(6)), want: u64(1, 5, 6)},
 		{name: "opset6 attributes", op: "Clip", opset: 6, attrs: attrs(fa("min", -1), fa("max", 1)), in: in(x), want: f32(-1, 0, 1)},
 		{name: "opset6 max only", op: "Clip", opset: 6, attrs: attrs(fa("max", 1)), in: in(x), want: f32(-2, 0, 1)},
+		{name: "opset6 defaults", op: "Clip", opset: 6, in: in(f32(-inf, 1, inf)), want: f32(-math.MaxFloat32, 1, math.MaxFloat32)},
+		{name: "opset1 no defaults", op: "Clip", opset: 1, in: in(f32(-inf, 1, inf)), want: f32(-inf, 1, inf)},
 		{name: "bound not scalar", op: "Clip", opset: 13, in: in(x, f32(1, 2)), err: "must be a scalar"},
 		{name: "bound type", op: "Clip", opset: 13, in: in(x, f64(1)), err: "element type"},
 	})
