@@ -11,6 +11,7 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu/nnops"
 	_ "github.com/onyxgo/onyx/backends/cpu/quant"
 	_ "github.com/onyxgo/onyx/backends/cpu/reduce"
+	_ "github.com/onyxgo/onyx/backends/cpu/seqmodels"
 	_ "github.com/onyxgo/onyx/backends/cpu/shapeops"
 	_ "github.com/onyxgo/onyx/backends/cpu/signal"
 	_ "github.com/onyxgo/onyx/backends/cpu/training"
