@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,14 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu"
 )
 
-var update = flag.Bool("update", false, "rewrite expected/<backend>.txt with the cases that pass")
+var (
+	update = flag.Bool("update", false, "rewrite expected/<backend>.txt with the cases that pass (runs the light cases too)")
+	light  = flag.Bool("light", false, "run the light cases too (whole CNNs on 224×224 inputs: minutes on the reference backend)")
+)
+
+// lightTimeout bounds one light case: they are whole networks, and slow on
+// a busy machine.
+const lightTimeout = 10 * time.Minute
 
 // testData returns the folder of the ONNX backend test data: $ONNX_TESTDATA,
 // else ../shared/onnx-tests beside the repository.
@@ -52,15 +60,18 @@ func runConformance(t *testing.T, backend string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if testing.Short() {
-		kept := cases[:0]
-		for _, c := range cases {
-			if inShortSubset(c.Name) && c.Category != "light" {
-				kept = append(kept, c)
-			}
+	runLight := (*light || *update) && !testing.Short()
+	kept := cases[:0]
+	for _, c := range cases {
+		if c.Category == "light" && !runLight {
+			continue
 		}
-		cases = kept
+		if testing.Short() && !inShortSubset(c.Name) {
+			continue
+		}
+		kept = append(kept, c)
 	}
+	cases = kept
 	manifest := filepath.Join("expected", backend+".txt")
 	expected := map[string]bool{}
 	if !*update {
@@ -74,7 +85,13 @@ func runConformance(t *testing.T, backend string) {
 	}
 
 	start := time.Now()
-	results := RunAll(context.Background(), cases, Options{Backend: backend}, runtime.GOMAXPROCS(0), nil)
+	// Light cases go first so that the long ones overlap the many short.
+	sort.SliceStable(cases, func(i, j int) bool { return cases[i].Category == "light" && cases[j].Category != "light" })
+	o := Options{Backend: backend}
+	if runLight {
+		o.Timeout = lightTimeout
+	}
+	results := RunAll(context.Background(), cases, o, runtime.GOMAXPROCS(0), nil)
 	rep := NewReport(backend, results)
 	t.Logf("%s: %d cases in %s: %s", backend, len(cases), time.Since(start).Round(time.Millisecond), rep.Summary())
 	for _, c := range rep.Categories() {
@@ -101,7 +118,7 @@ func runConformance(t *testing.T, backend string) {
 	}
 	if !testing.Short() {
 		for n := range expected {
-			if !ran[n] {
+			if !ran[n] && (runLight || !strings.HasPrefix(n, "light/")) {
 				t.Errorf("%s lists %s, which is not in the test data", manifest, n)
 			}
 		}

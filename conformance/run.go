@@ -87,21 +87,36 @@ func RunCase(ctx context.Context, c Case, o Options) Result {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	done := make(chan Result, 1)
+	// The ops are known once the model has loaded; a case abandoned on
+	// timeout still reports them.
+	var opsMu sync.Mutex
+	var knownOps []string
+	setOps := func(ops []string) {
+		opsMu.Lock()
+		knownOps = ops
+		opsMu.Unlock()
+	}
 	go func() {
 		r := Result{Name: c.Name, Category: c.Category}
 		defer func() {
 			if p := recover(); p != nil {
+				opsMu.Lock()
+				r.Ops = knownOps
+				opsMu.Unlock()
 				r.Status = Fail
 				r.Reason = firstLine(fmt.Sprintf("panic: %v", p))
 				r.Detail = fmt.Sprintf("panic: %v\n%s", p, debug.Stack())
 			}
 			done <- r
 		}()
-		r.Ops, r.Status, r.Reason, r.Detail = runCase(ctx, c, o)
+		r.Ops, r.Status, r.Reason, r.Detail = runCase(ctx, c, o, setOps)
 	}()
 	select {
 	case res = <-done:
 	case <-ctx.Done():
+		opsMu.Lock()
+		res.Ops = knownOps
+		opsMu.Unlock()
 		res.Status = Fail
 		if ctx.Err() == context.DeadlineExceeded {
 			res.Reason = fmt.Sprintf("timeout after %s", o.timeout())
@@ -114,7 +129,7 @@ func RunCase(ctx context.Context, c Case, o Options) Result {
 }
 
 // runCase does the work of RunCase: load, compile, feed, run, compare.
-func runCase(ctx context.Context, c Case, o Options) (ops []string, st Status, reason, detail string) {
+func runCase(ctx context.Context, c Case, o Options, setOps func([]string)) (ops []string, st Status, reason, detail string) {
 	fail := func(err error) ([]string, Status, string, string) {
 		msg := err.Error()
 		return ops, Fail, firstLine(msg), strings.TrimSpace(strings.TrimPrefix(msg, firstLine(msg)))
@@ -124,6 +139,7 @@ func runCase(ctx context.Context, c Case, o Options) (ops []string, st Status, r
 		return fail(fmt.Errorf("load: %w", err))
 	}
 	ops = ModelOps(m.Graph)
+	setOps(ops)
 	b, err := backends.Lookup(o.backend())
 	if err != nil {
 		return fail(err)
