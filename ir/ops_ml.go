@@ -94,6 +94,17 @@ func init() {
 		OpSchema{Name: "Momentum", Domain: training, Versions: []int{1}, Inputs: "R:T1 T:T2 inputs...:T3", Outputs: "outputs...:T3",
 			Attrs: []AttrDef{AttrReq("alpha", AttrFloat), AttrReq("beta", AttrFloat), AttrReq("mode", AttrString), AttrReq("norm_coefficient", AttrFloat)},
 			Infer: inferOptimizer(3), Doc: "one step of SGD with (Nesterov) momentum"},
+		OpSchema{Name: "Gradient", Domain: training, Versions: []int{1}, Inputs: "Inputs...:T1", Outputs: "Outputs...:T2",
+			Attrs: []AttrDef{AttrReq("xs", AttrStrings), AttrReq("y", AttrString), AttrOpt("zs", AttrStrings)},
+			Infer: func(c *InferCtx) error {
+				// The inputs feed xs then zs, so output i has the type of input i.
+				for i := range c.Out {
+					if i < len(c.In) {
+						c.Set(i, c.In[i].Clone())
+					}
+				}
+				return nil
+			}, Doc: "gradients of y with respect to xs, computed by the autodiff pass"},
 		OpSchema{Name: "Adam", Domain: training, Versions: []int{1}, Inputs: "R:T1 T:T2 inputs...:T3", Outputs: "outputs...:T3",
 			Attrs: []AttrDef{AttrF("alpha", 0.9), AttrF("beta", 0.999), AttrF("epsilon", 1e-6), AttrF("norm_coefficient", 0), AttrF("norm_coefficient_post", 0)},
 			Infer: inferOptimizer(4), Doc: "one Adam step"},

@@ -9,6 +9,7 @@ import (
 	"github.com/onyxgo/onyx/backends"
 	"github.com/onyxgo/onyx/backends/cpu/kernels"
 	"github.com/onyxgo/onyx/ir"
+	"github.com/onyxgo/onyx/passes/autodiff"
 	"github.com/onyxgo/onyx/tensor"
 )
 
@@ -61,8 +62,20 @@ type step struct {
 	kernels []kernels.KernelDef
 }
 
-// Compile builds a Program for f.
+// Compile builds a Program for f. Gradient nodes (ONNX training domain)
+// are first expanded into backward nodes by the autodiff pass, on a copy:
+// f itself is not changed.
 func Compile(f *ir.Func, o backends.Options) (*Program, error) {
+	if hasGradientOps(f) {
+		g, err := ir.Parse(f.Text())
+		if err != nil {
+			return nil, fmt.Errorf("copying graph %q to expand Gradient: %w", f.Name, err)
+		}
+		if _, err := autodiff.ExpandGradientOps(g); err != nil {
+			return nil, err
+		}
+		f = g
+	}
 	p := &Program{f: f, opts: o, subs: map[*ir.Func]*Program{}, nodeIndex: map[*ir.Node]int{}}
 	if err := p.compile(f, p); err != nil {
 		return nil, err
@@ -108,6 +121,16 @@ func (p *Program) compile(f *ir.Func, root *Program) error {
 		}
 	}
 	return nil
+}
+
+func hasGradientOps(f *ir.Func) bool {
+	found := false
+	f.Walk(func(_ *ir.Func, n *ir.Node) {
+		if n.Op == "Gradient" && ir.NormDomain(n.Domain) == autodiff.TrainingDomain {
+			found = true
+		}
+	})
+	return found
 }
 
 // capturedValues returns the values read inside g (or its subgraphs) that

@@ -20,6 +20,11 @@ func init() {
 		kernels.KernelDef{Domain: domain, Op: "Adagrad", Since: 1, Run: kernels.Tensors(optimizer(3, adagrad))},
 		kernels.KernelDef{Domain: domain, Op: "Momentum", Since: 1, Run: kernels.Tensors(optimizer(3, momentum))},
 		kernels.KernelDef{Domain: domain, Op: "Adam", Since: 1, Run: kernels.Tensors(optimizer(4, adam))},
+		// Gradient is differentiated, not executed: cpu.Compile expands it
+		// into backward nodes with passes/autodiff before any kernel runs.
+		kernels.KernelDef{Domain: domain, Op: "Gradient", Since: 1, Run: func(c *kernels.Ctx, _ []tensor.Value) ([]tensor.Value, error) {
+			return nil, fmt.Errorf("Gradient must be expanded by the autodiff pass before it runs")
+		}},
 	)
 }
 
