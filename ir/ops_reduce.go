@@ -682,12 +682,59 @@ func inferEinsum(c *InferCtx) error {
 	if err != nil {
 		return err
 	}
+	// Unknown sizes keep a symbolic name when an input gives one for the
+	// label (or the ellipsis dim, counted from the right).
+	names := map[byte]string{}
+	var ellNames []string // from the right
+	for i, term := range sp.Inputs {
+		dims := c.In[i].Shape
+		nEll := len(dims) - len(term) + 1
+		p := 0
+		for _, l := range term {
+			if l == '.' {
+				for j := 0; j < nEll; j++ {
+					r := nEll - 1 - j
+					for len(ellNames) <= r {
+						ellNames = append(ellNames, "")
+					}
+					if ellNames[r] == "" {
+						ellNames[r] = dims[p].Param
+					}
+					p++
+				}
+				continue
+			}
+			if names[l] == "" {
+				names[l] = dims[p].Param
+			}
+			p++
+		}
+	}
+	var params []string
+	for _, l := range sp.Output {
+		if l != '.' {
+			params = append(params, names[l])
+			continue
+		}
+		nEll := len(out) - len(sp.Output) + 1
+		for j := 0; j < nEll; j++ {
+			r := nEll - 1 - j
+			if r < len(ellNames) {
+				params = append(params, ellNames[r])
+			} else {
+				params = append(params, "")
+			}
+		}
+	}
 	dims := make([]Dim, len(out))
 	for i, d := range out {
-		if d < 0 {
-			dims[i] = Unknown()
-		} else {
+		switch {
+		case d >= 0:
 			dims[i] = Known(d)
+		case i < len(params) && params[i] != "":
+			dims[i] = Sym(params[i])
+		default:
+			dims[i] = Unknown()
 		}
 	}
 	c.Set(0, TensorOf(elem, dims))
