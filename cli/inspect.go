@@ -214,13 +214,16 @@ func (d *modelInfo) print(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "ops:\n")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	names := sortedKeys(d.Ops)
 	sort.SliceStable(names, func(i, j int) bool { return d.Ops[names[i]] > d.Ops[names[j]] })
+	wName, wCount := 0, 0
 	for _, op := range names {
-		fmt.Fprintf(tw, "  %s\t%d\t\n", op, d.Ops[op])
+		wName = max(wName, len(op))
+		wCount = max(wCount, len(fmt.Sprint(d.Ops[op])))
 	}
-	tw.Flush()
+	for _, op := range names {
+		fmt.Fprintf(w, "  %-*s  %*d\n", wName, op, wCount, d.Ops[op])
+	}
 	if d.ShapeError != "" {
 		fmt.Fprintf(w, "shape inference: %s\n", firstLine(d.ShapeError))
 	}
