@@ -54,6 +54,10 @@ func ParseModel(text string) (*Model, error) {
 	return m, nil
 }
 
+// maxParsedDense bounds the dense form Parse builds for a sparse constant
+// declared by its sparse statement alone.
+const maxParsedDense = 1 << 24
+
 // Lexer.
 
 type tokKind uint8
@@ -674,6 +678,9 @@ func (p *parser) statement(f *Func) {
 		p.expect("=")
 		sc.Sparse = p.sparseLit()
 		if sc.Value != nil && sc.Value.Const == nil && sc.Sparse != nil && sc.Sparse.Values != nil && sc.Sparse.Indices != nil {
+			if n, err := tensor.NumElements(sc.Sparse.Dims); err != nil || n > maxParsedDense {
+				p.failAt(at, "sparse constant %s: dense shape %v is too large to expand", valueName(at.text), sc.Sparse.Dims)
+			}
 			if d, err := sc.Sparse.Dense(); err == nil {
 				sc.Value.Const = d
 			}
@@ -948,27 +955,40 @@ func (p *parser) tensorLit() *tensor.Tensor {
 // tensorValues reads "[v, ...]" into a new tensor of type dt and shape.
 func (p *parser) tensorValues(dt tensor.DType, shape []int) *tensor.Tensor {
 	at := p.peek()
+	n, err := tensor.NumElements(shape)
+	if err != nil {
+		p.fail("%v", err)
+	}
+	if n > len(p.toks)-p.pos {
+		// Each value takes at least one token: refuse before allocating.
+		for k := p.pos; k < len(p.toks) && p.toks[k].text != "]"; k++ {
+			if p.toks[k].kind == tPunct && p.toks[k].text == "..." {
+				p.failAt(p.toks[k], "elided tensor values cannot be read back")
+			}
+		}
+		p.fail("%s%v needs %d values; the text is shorter", dt.Short(), shape, n)
+	}
 	t, err := tensor.Alloc(dt, shape)
 	if err != nil {
 		p.fail("%v", err)
 	}
 	p.expect("[")
-	n := 0
+	k := 0
 	for !p.isPunct("]") {
-		if n > 0 {
+		if k > 0 {
 			p.expect(",")
 		}
 		if p.isPunct("...") {
 			p.fail("elided tensor values cannot be read back")
 		}
-		if n >= t.Len() {
-			p.failAt(at, "more than %d values for %s%v", t.Len(), dt.Short(), shape)
+		if k >= n {
+			p.failAt(at, "more than %d values for %s%v", n, dt.Short(), shape)
 		}
-		p.elem(t, n)
-		n++
+		p.elem(t, k)
+		k++
 	}
-	if n != t.Len() {
-		p.failAt(at, "%d values for %s%v, want %d", n, dt.Short(), shape, t.Len())
+	if k != n {
+		p.failAt(at, "%d values for %s%v, want %d", k, dt.Short(), shape, n)
 	}
 	p.expect("]")
 	return t
