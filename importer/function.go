@@ -11,7 +11,7 @@ import (
 
 // maxInlinedNodes bounds the nodes function inlining may produce: calls
 // nested a few levels deep multiply.
-const maxInlinedNodes = 1 << 22
+const maxInlinedNodes = 1 << 20
 
 // inline replaces the call np of a model-local function by the function's
 // body, converted into f with fresh value names.
@@ -23,10 +23,14 @@ func (b *builder) inline(np *onnxpb.NodeProto, fd *funcDef, sc *scope, f *ir.Fun
 	}
 	b.inlining[fd] = true
 	defer delete(b.inlining, fd)
-	b.inlined += len(fp.Node)
-	if b.inlined > maxInlinedNodes {
+	size, err := b.expandedSize(fd)
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	if size > maxInlinedNodes-b.inlined {
 		return fmt.Errorf("%s: inlining function %s makes more than %d nodes", label, funcLabel(fp), maxInlinedNodes)
 	}
+	b.inlined += len(fp.Node)
 	if len(np.Input) > len(fp.Input) {
 		return fmt.Errorf("%s: %d inputs, but function %s takes %d", label, len(np.Input), funcLabel(fp), len(fp.Input))
 	}
@@ -131,6 +135,49 @@ func (b *builder) inline(np *onnxpb.NodeProto, fd *funcDef, sc *scope, f *ir.Fun
 		sc.names[name] = v
 	}
 	return nil
+}
+
+// expandedSize returns how many nodes fd's body makes once every call in it
+// is inlined (subgraphs included), saturating above maxInlinedNodes.
+func (b *builder) expandedSize(fd *funcDef) (int, error) {
+	if n, ok := b.sizes[fd]; ok {
+		return n, nil
+	}
+	if b.sizing[fd] {
+		return 0, fmt.Errorf("function %s calls itself", funcLabel(fd.proto))
+	}
+	b.sizing[fd] = true
+	n, err := b.nodesSize(fd.proto.Node)
+	delete(b.sizing, fd)
+	if err != nil {
+		return 0, err
+	}
+	b.sizes[fd] = n
+	return n, nil
+}
+
+func (b *builder) nodesSize(nodes []*onnxpb.NodeProto) (int, error) {
+	total := 0
+	for _, np := range nodes {
+		n := 1
+		if fd := b.functions[funcKey(np.GetDomain(), np.GetOpType(), np.GetOverload())]; fd != nil {
+			var err error
+			if n, err = b.expandedSize(fd); err != nil {
+				return 0, err
+			}
+		}
+		for _, a := range np.Attribute {
+			for _, g := range attrGraphs(a) {
+				k, err := b.nodesSize(g.Node)
+				if err != nil {
+					return 0, err
+				}
+				n += k
+			}
+		}
+		total = min(total+n, maxInlinedNodes+1)
+	}
+	return total, nil
 }
 
 // convertFunction converts a function definition, without inlining, for

@@ -3,6 +3,7 @@ package importer
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -181,10 +182,12 @@ func TestHostileModels(t *testing.T) {
 			[]*onnxpb.ValueInfoProto{tensorVI("c", tensor.Bool), tensorVI("x", tensor.Float32, 2)},
 			[]*onnxpb.ValueInfoProto{tensorVI("y", tensor.Float32, 2)})),
 			want: []string{`"if"`, `"inner"`, `"ghost"`, "not defined"}},
+		{name: "deeply nested subgraphs", model: deepModel(2000), want: []string{"nested too deeply"}},
+		{name: "exponential inlining", model: explodingFunctionsModel(30), want: []string{"inlining", "more than"}},
 		{name: "recursive function", model: recursiveFunctionModel(), want: []string{"calls itself"}},
 		{name: "sparse index out of range", model: sparseModel([]int64{0, 7}, []int64{4}),
 			want: []string{`"sp"`, "out of range"}},
-		{name: "sparse too large", model: sparseModel([]int64{0}, []int64{1 << 31, 1 << 2}),
+		{name: "sparse too large", model: sparseModel([]int64{0}, []int64{1 << 30, 1 << 2}),
 			want: []string{`"sp"`, "too large"}},
 	}
 	for _, c := range cases {
@@ -242,5 +245,45 @@ func sparseModel(indices []int64, dims []int64) *onnxpb.ModelProto {
 		Indices: &onnxpb.TensorProto{DataType: proto.Int32(int32(tensor.Int64)), Dims: []int64{int64(len(indices))}, Int64Data: indices},
 		Dims:    dims,
 	}}
+	return m
+}
+
+// deepModel nests n If nodes, each in the then-branch of the one before.
+func deepModel(n int) *onnxpb.ModelProto {
+	leaf := graph("leaf", []*onnxpb.NodeProto{node("Identity", []string{"x"}, []string{"y0"})}, nil,
+		[]*onnxpb.ValueInfoProto{tensorVI("y0", tensor.Float32, 2)})
+	g := leaf
+	for i := 1; i <= n; i++ {
+		out := "y" + strconv.Itoa(i)
+		g = graph("level", []*onnxpb.NodeProto{node("If", []string{"c"}, []string{out},
+			graphAttr("then_branch", g), graphAttr("else_branch", leaf))}, nil,
+			[]*onnxpb.ValueInfoProto{tensorVI(out, tensor.Float32, 2)})
+	}
+	g.Input = []*onnxpb.ValueInfoProto{tensorVI("c", tensor.Bool), tensorVI("x", tensor.Float32, 2)}
+	return model(g)
+}
+
+// explodingFunctionsModel defines F0..Fn where each Fi calls Fi+1 twice.
+func explodingFunctionsModel(n int) *onnxpb.ModelProto {
+	m := model(graph("g",
+		[]*onnxpb.NodeProto{inDomain(node("F0", []string{"x"}, []string{"y"}), "local")},
+		[]*onnxpb.ValueInfoProto{tensorVI("x", tensor.Float32, 2)},
+		[]*onnxpb.ValueInfoProto{tensorVI("y", tensor.Float32, 2)}), opset("", 17), opset("local", 1))
+	for i := 0; i < n; i++ {
+		next := "F" + strconv.Itoa(i+1)
+		m.Functions = append(m.Functions, &onnxpb.FunctionProto{
+			Name: proto.String("F" + strconv.Itoa(i)), Domain: proto.String("local"), Input: []string{"a"}, Output: []string{"c"},
+			OpsetImport: []*onnxpb.OperatorSetIdProto{opset("", 17), opset("local", 1)},
+			Node: []*onnxpb.NodeProto{
+				inDomain(node(next, []string{"a"}, []string{"b"}), "local"),
+				inDomain(node(next, []string{"b"}, []string{"c"}), "local"),
+			},
+		})
+	}
+	m.Functions = append(m.Functions, &onnxpb.FunctionProto{
+		Name: proto.String("F" + strconv.Itoa(n)), Domain: proto.String("local"), Input: []string{"a"}, Output: []string{"c"},
+		OpsetImport: []*onnxpb.OperatorSetIdProto{opset("", 17)},
+		Node:        []*onnxpb.NodeProto{node("Relu", []string{"a"}, []string{"c"})},
+	})
 	return m
 }

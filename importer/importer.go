@@ -81,8 +81,11 @@ type builder struct {
 	functions map[string]*funcDef
 	inlining  map[*funcDef]bool // functions being inlined (recursion check)
 	owner     map[*ir.Value]*ir.Func
-	calls     int // inlined calls so far, for fresh names
-	inlined   int // nodes made by inlining so far
+	free      map[*onnxpb.GraphProto]map[string]bool // freeNames results
+	sizes     map[*funcDef]int                       // expandedSize results
+	sizing    map[*funcDef]bool                      // expandedSize in progress
+	calls     int                                    // inlined calls so far, for fresh names
+	inlined   int                                    // nodes made by inlining so far
 	depth     int
 }
 
@@ -141,7 +144,8 @@ func convertKVs(kvs []*onnxpb.StringStringEntryProto) []ir.KV {
 }
 
 func convertModel(mp *onnxpb.ModelProto, o Options) (*ir.Model, error) {
-	b := &builder{o: o, functions: map[string]*funcDef{}, inlining: map[*funcDef]bool{}, owner: map[*ir.Value]*ir.Func{}}
+	b := &builder{o: o, functions: map[string]*funcDef{}, inlining: map[*funcDef]bool{}, owner: map[*ir.Value]*ir.Func{},
+		free: map[*onnxpb.GraphProto]map[string]bool{}, sizes: map[*funcDef]int{}, sizing: map[*funcDef]bool{}}
 	if mp.Graph == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
@@ -440,7 +444,10 @@ func nodeLabel(np *onnxpb.NodeProto) string {
 }
 
 // freeNames returns the names a subgraph reads from enclosing scopes.
-func freeNames(gp *onnxpb.GraphProto) map[string]bool {
+func (b *builder) freeNames(gp *onnxpb.GraphProto) map[string]bool {
+	if free, ok := b.free[gp]; ok {
+		return free
+	}
 	defined := map[string]bool{}
 	for _, vi := range gp.Input {
 		defined[vi.GetName()] = true
@@ -468,7 +475,7 @@ func freeNames(gp *onnxpb.GraphProto) map[string]bool {
 		}
 		for _, a := range n.Attribute {
 			for _, g := range attrGraphs(a) {
-				for name := range freeNames(g) {
+				for name := range b.freeNames(g) {
 					use(name)
 				}
 			}
@@ -477,6 +484,7 @@ func freeNames(gp *onnxpb.GraphProto) map[string]bool {
 	for _, o := range gp.Output {
 		use(o.GetName())
 	}
+	b.free[gp] = free
 	return free
 }
 
@@ -527,7 +535,7 @@ func (b *builder) emitNodes(nodes []*onnxpb.NodeProto, sc *scope, f *ir.Func, e 
 		}
 		for _, a := range np.Attribute {
 			for _, g := range attrGraphs(a) {
-				for name := range freeNames(g) {
+				for name := range b.freeNames(g) {
 					add(name)
 				}
 			}

@@ -283,7 +283,7 @@ func fromTyped(tp *onnxpb.TensorProto, dt tensor.DType, shape []int, n int) (*te
 
 // maxSparseDense bounds the dense size of a sparse initializer: its
 // expansion is not bounded by the size of the file.
-const maxSparseDense = 1 << 31
+const maxSparseDense = 1 << 30
 
 // decodeSparse turns a SparseTensorProto into its sparse form and, when
 // dense is set, its dense form.
