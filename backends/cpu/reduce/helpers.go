@@ -46,11 +46,6 @@ func input(in []*tensor.Tensor, i int) *tensor.Tensor {
 // numOutputs returns how many output slots the node has.
 func numOutputs(c *kernels.Ctx) int { return len(c.Node.Outputs) }
 
-// wantOutput reports whether the node uses output i.
-func wantOutput(c *kernels.Ctx, i int) bool {
-	return i < len(c.Node.Outputs) && c.Node.Outputs[i] != nil
-}
-
 // channelParam returns the values of a per-channel parameter tensor (such
 // as a scale or bias), which must hold exactly c elements.
 func channelParam(name string, t *tensor.Tensor, c int) ([]float64, error) {
