@@ -62,7 +62,17 @@ import (
 // value: tensor = _.
 //
 // Doc strings and names follow what they describe as doc="..." and
-// name="...". Comments run from // to the end of the line.
+// name="...": a value's doc its declaration (a node output's its name on
+// the left of =), a node's name and doc the rest of its line, a func's doc
+// its header. Besides nodes and constants, a func body holds its metadata
+// (meta "key" = "value"), quantization annotations (quant "tensor" {"k" =
+// "v"}) and sparse constants (sparse %w = sparse(...), naming a constant
+// or parameter, or sparse %w: type = sparse(...) declaring a value of its
+// own). A model is a header line (ir=, opset(...), producer=,
+// producer_version=, domain=, model_version=, doc=), its metadata, its
+// local functions (function domain:Name(inputs) -> (outputs) attrs(...)
+// {defaults} opset(...) overload="..." doc="..." = func ...) and its graph.
+// Model.Path is not written. Comments run from // to the end of the line.
 
 // PrintOptions adjusts the text Print writes.
 type PrintOptions struct {
