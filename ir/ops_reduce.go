@@ -143,13 +143,13 @@ func reduceAxesOf(c *InferCtx, rank, inputSince int) (axes []int, all, noop, kno
 		}
 		return nil, true, false, true, nil
 	}
-	axes, err = normAxes(raw, rank)
+	axes, err = reduceNormAxes(raw, rank)
 	return axes, false, false, true, err
 }
 
-// normAxes normalizes axes against rank, rejecting duplicates and axes out
+// reduceNormAxes normalizes axes against rank, rejecting duplicates and axes out
 // of range, and sorts them.
-func normAxes(raw []int64, rank int) ([]int, error) {
+func reduceNormAxes(raw []int64, rank int) ([]int, error) {
 	seen := map[int]bool{}
 	out := make([]int, 0, len(raw))
 	for _, a := range raw {
@@ -169,7 +169,7 @@ func normAxes(raw []int64, rank int) ([]int, error) {
 
 func inferReduce(inputSince int) InferFunc {
 	return func(c *InferCtx) error {
-		if err := needInputs(c, 1); err != nil {
+		if err := reduceNeedInputs(c, 1); err != nil {
 			return err
 		}
 		x := c.In[0]
@@ -230,7 +230,7 @@ func reducedDims(shape []Dim, red []bool, keep bool) []Dim {
 }
 
 func inferArg(c *InferCtx) error {
-	if err := needInputs(c, 1); err != nil {
+	if err := reduceNeedInputs(c, 1); err != nil {
 		return err
 	}
 	x := c.In[0]
@@ -249,7 +249,7 @@ func inferArg(c *InferCtx) error {
 }
 
 func inferTopK(c *InferCtx) error {
-	if err := needInputs(c, 1); err != nil {
+	if err := reduceNeedInputs(c, 1); err != nil {
 		return err
 	}
 	x := c.In[0]
@@ -290,7 +290,7 @@ func inferTopK(c *InferCtx) error {
 }
 
 func inferBatchNorm(c *InferCtx) error {
-	if err := needInputs(c, 5); err != nil {
+	if err := reduceNeedInputs(c, 5); err != nil {
 		return err
 	}
 	c.Set(0, c.In[0].Clone())
@@ -301,7 +301,7 @@ func inferBatchNorm(c *InferCtx) error {
 }
 
 func inferLayerNorm(c *InferCtx) error {
-	if err := needInputs(c, 1); err != nil {
+	if err := reduceNeedInputs(c, 1); err != nil {
 		return err
 	}
 	x := c.In[0]
@@ -329,7 +329,7 @@ func inferLayerNorm(c *InferCtx) error {
 }
 
 func inferRMSNorm(c *InferCtx) error {
-	if err := needInputs(c, 2); err != nil {
+	if err := reduceNeedInputs(c, 2); err != nil {
 		return err
 	}
 	x := c.In[0]
@@ -350,7 +350,7 @@ func inferRMSNorm(c *InferCtx) error {
 // element type when set.
 func inferMatMul(elem tensor.DType) InferFunc {
 	return func(c *InferCtx) error {
-		if err := needInputs(c, 2); err != nil {
+		if err := reduceNeedInputs(c, 2); err != nil {
 			return err
 		}
 		a, b := c.In[0], c.In[1]
@@ -404,7 +404,7 @@ func MatMulDims(a, b []Dim) ([]Dim, error) {
 }
 
 func inferGemm(c *InferCtx) error {
-	if err := needInputs(c, 2); err != nil {
+	if err := reduceNeedInputs(c, 2); err != nil {
 		return err
 	}
 	a, b := c.In[0], c.In[1]
@@ -431,7 +431,7 @@ func inferGemm(c *InferCtx) error {
 }
 
 func inferDet(c *InferCtx) error {
-	if err := needInputs(c, 1); err != nil {
+	if err := reduceNeedInputs(c, 1); err != nil {
 		return err
 	}
 	x := c.In[0]
@@ -452,7 +452,7 @@ func inferDet(c *InferCtx) error {
 }
 
 func inferLoss(c *InferCtx) error {
-	if err := needInputs(c, 2); err != nil {
+	if err := reduceNeedInputs(c, 2); err != nil {
 		return err
 	}
 	x, t := c.In[0], c.In[1]
@@ -595,7 +595,7 @@ func (sp *EinsumSpec) EinsumDims(shapes [][]int64) (labels map[byte]int64, ell [
 	for i, t := range sp.Inputs {
 		s := shapes[i]
 		nl := len(t)
-		hasEll := containsByte(t, '.')
+		hasEll := einsumHas(t, '.')
 		if hasEll {
 			nl--
 		}
@@ -663,7 +663,7 @@ func inferEinsum(c *InferCtx) error {
 	shapes := make([][]int64, len(c.In))
 	for i, t := range c.In {
 		if !t.HasShape {
-			if containsByte(sp.Output, '.') {
+			if einsumHas(sp.Output, '.') {
 				c.Set(0, UnrankedTensor(elem))
 				return nil
 			}
@@ -741,7 +741,7 @@ func inferEinsum(c *InferCtx) error {
 	return nil
 }
 
-func containsByte(b []byte, x byte) bool {
+func einsumHas(b []byte, x byte) bool {
 	for _, c := range b {
 		if c == x {
 			return true
@@ -750,8 +750,8 @@ func containsByte(b []byte, x byte) bool {
 	return false
 }
 
-// needInputs returns an error when the node has fewer than n inputs.
-func needInputs(c *InferCtx, n int) error {
+// reduceNeedInputs returns an error when the node has fewer than n inputs.
+func reduceNeedInputs(c *InferCtx, n int) error {
 	if len(c.In) < n {
 		return fmt.Errorf("%s needs at least %d inputs, got %d", c.Node.Op, n, len(c.In))
 	}
