@@ -141,6 +141,62 @@ func runCases(t *testing.T, cases []kcase) {
 					t.Errorf("output %d: %s", i, d)
 				}
 			}
+			for _, consts := range []bool{true, false} {
+				if msg := checkInfer(tc, n, got, consts); msg != "" {
+					t.Errorf("shape inference (constant inputs %v): %s", consts, msg)
+				}
+			}
 		})
 	}
 }
+
+// checkInfer runs the op's shape function on the types of the case's
+// inputs (and their values when consts is set) and reports where the
+// inferred output types disagree with the outputs the kernel produced.
+// Unknown dims and unknown ranks agree with anything.
+func checkInfer(tc kcase, nOut int, got []*tensor.Tensor, consts bool) string {
+	n := &ir.Node{Op: tc.op, Opset: tc.opset, Attrs: tc.attrs, Schema: ir.LookupSchema("", tc.op, tc.opset)}
+	for i, x := range tc.in {
+		if x == nil {
+			n.Inputs = append(n.Inputs, nil)
+			continue
+		}
+		v := &ir.Value{Name: fmt.Sprint("in", i), Type: ir.TensorOf(x.DType(), ir.DimsOf(x.Shape()))}
+		if consts {
+			v.Const = x
+		}
+		n.Inputs = append(n.Inputs, v)
+	}
+	for i := 0; i < nOut; i++ {
+		n.Outputs = append(n.Outputs, &ir.Value{Name: fmt.Sprint("out", i)})
+	}
+	if err := ir.InferNode(n, nil); err != nil {
+		return fmt.Sprintf("error %v", err)
+	}
+	for i, o := range n.Outputs {
+		if i >= len(got) || got[i] == nil {
+			continue
+		}
+		ty := o.Type
+		if ty.Kind != ir.KindTensor {
+			return fmt.Sprintf("output %d: inferred %s, not a tensor", i, ty)
+		}
+		if ty.Elem != got[i].DType() {
+			return fmt.Sprintf("output %d: inferred %s, got %s%v", i, ty, got[i].DType(), got[i].Shape())
+		}
+		if !ty.HasShape {
+			continue
+		}
+		if len(ty.Shape) != got[i].Rank() {
+			return fmt.Sprintf("output %d: inferred %s, got shape %v", i, ty, got[i].Shape())
+		}
+		for d, dim := range ty.Shape {
+			if dim.IsKnown() && int(dim.Size) != got[i].Shape()[d] {
+				return fmt.Sprintf("output %d: inferred %s, got shape %v", i, ty, got[i].Shape())
+			}
+		}
+	}
+	return ""
+}
+
+func lookupKernels(n *ir.Node) []kernels.KernelDef { return kernels.Lookup(n) }
