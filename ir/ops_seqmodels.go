@@ -130,13 +130,22 @@ func smFirstKnown(ds ...Dim) Dim {
 	return Unknown()
 }
 
+// smIn returns the type of input i, unknown when the node has no such
+// input.
+func smIn(c *InferCtx, i int) Type {
+	if i < len(c.In) {
+		return c.In[i]
+	}
+	return Type{}
+}
+
 // smRank checks that input i, when its rank is known, has one of the
 // given ranks.
 func smRank(c *InferCtx, i int, name string, ranks ...int) error {
-	t := c.In[i]
-	if !c.Has(i) || !t.HasShape {
+	if !c.Has(i) || i >= len(c.In) || !c.In[i].HasShape {
 		return nil
 	}
+	t := c.In[i]
 	for _, r := range ranks {
 		if len(t.Shape) == r {
 			return nil
@@ -165,7 +174,7 @@ func inferRecurrent(gates int64) InferFunc {
 				return err
 			}
 		}
-		x, w, r := c.In[0], c.In[1], c.In[2]
+		x, w, r := smIn(c, 0), smIn(c, 1), smIn(c, 2)
 		hidden := Unknown()
 		if n.HasAttr("hidden_size") {
 			h := n.Int("hidden_size")
@@ -244,7 +253,7 @@ func inferAttention(c *InferCtx) error {
 	if m := n.Int("qk_matmul_output_mode"); m < 0 || m > 3 {
 		return fmt.Errorf("qk_matmul_output_mode must be 0, 1, 2 or 3, got %d", m)
 	}
-	q, k, v := c.In[0], c.In[1], c.In[2]
+	q, k, v := smIn(c, 0), smIn(c, 1), smIn(c, 2)
 	qb, qH, ql, _, err := attnHeads(q, qh, "Q", "q_num_heads")
 	if err != nil {
 		return err
@@ -267,7 +276,7 @@ func inferAttention(c *InferCtx) error {
 		if err := smRank(c, 4, "past_key", 4); err != nil {
 			return err
 		}
-		past = smDim(c.In[4], 2)
+		past = smDim(smIn(c, 4), 2)
 	}
 	total := smAdd(past, ks)
 	if q.HasShape && len(q.Shape) == 3 {
@@ -289,7 +298,7 @@ func inferFlexAttention(c *InferCtx) error {
 			return err
 		}
 	}
-	q, v := c.In[0], c.In[2]
+	q, v := smIn(c, 0), smIn(c, 2)
 	c.Set(0, TensorOf(q.Elem, []Dim{smFirstKnown(smDim(q, 0), smDim(v, 0)), smDim(q, 1), smDim(q, 2), smDim(v, 3)}))
 	return nil
 }
@@ -298,7 +307,7 @@ func inferRotaryEmbedding(c *InferCtx) error {
 	if err := smRank(c, 0, "X", 3, 4); err != nil {
 		return err
 	}
-	x := c.In[0]
+	x := smIn(c, 0)
 	if x.Rank() == 3 && c.Node.IntOr("num_heads", 0) <= 0 {
 		return fmt.Errorf("3-D input needs a positive num_heads attribute")
 	}
@@ -313,7 +322,7 @@ func inferTensorScatter(c *InferCtx) error {
 	if m := c.Node.Str("mode"); m != "linear" && m != "circular" {
 		return fmt.Errorf("mode must be linear or circular, got %q", m)
 	}
-	p, u := c.In[0], c.In[1]
+	p, u := smIn(c, 0), smIn(c, 1)
 	if p.HasShape && u.HasShape && len(p.Shape) != len(u.Shape) {
 		return fmt.Errorf("update rank %d differs from past_cache rank %d", len(u.Shape), len(p.Shape))
 	}
@@ -346,7 +355,7 @@ func inferLinearAttention(c *InferCtx) error {
 			return err
 		}
 	}
-	q, k, v := c.In[0], c.In[1], c.In[2]
+	q, k, v := smIn(c, 0), smIn(c, 1), smIn(c, 2)
 	dk, err := smDiv(smDim(q, 2), qh, "query's last dim")
 	if err != nil {
 		return err
@@ -362,8 +371,8 @@ func inferLinearAttention(c *InferCtx) error {
 	}
 	b := smFirstKnown(smDim(q, 0), smDim(k, 0), smDim(v, 0))
 	sElem := q.Elem
-	if c.Has(3) && c.In[3].Elem != tensor.Undefined {
-		sElem = c.In[3].Elem
+	if c.Has(3) && smIn(c, 3).Elem != tensor.Undefined {
+		sElem = smIn(c, 3).Elem
 	}
 	c.Set(0, TensorOf(q.Elem, []Dim{b, smDim(q, 1), smMul(Known(qh), dv)}))
 	c.Set(1, TensorOf(sElem, []Dim{b, Known(kvh), dk, dv}))
@@ -384,7 +393,7 @@ func inferCausalConvWithState(c *InferCtx) error {
 			return err
 		}
 	}
-	x, w := c.In[0], c.In[1]
+	x, w := smIn(c, 0), smIn(c, 1)
 	state := Unknown()
 	if k := smDim(w, 2); k.IsKnown() {
 		if k.Size < 1 {
@@ -398,9 +407,9 @@ func inferCausalConvWithState(c *InferCtx) error {
 }
 
 func inferCumProd(c *InferCtx) error {
-	if t := c.In[1]; t.HasShape && len(t.Shape) > 1 {
+	if t := smIn(c, 1); t.HasShape && len(t.Shape) > 1 {
 		return fmt.Errorf("axis must be a scalar, got %s", t)
 	}
-	c.Set(0, c.In[0].Clone())
+	c.Set(0, smIn(c, 0).Clone())
 	return nil
 }
