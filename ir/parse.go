@@ -230,6 +230,13 @@ type scope struct {
 	parent  *scope
 	names   map[string]*Value
 	pending []pendingRef
+	// sparseRefs are sparse statements naming values defined later.
+	sparseRefs []sparseRef
+}
+
+type sparseRef struct {
+	sc *SparseConst
+	at token
 }
 
 // pendingRef is a read of a name not yet defined: a node input slot or a
@@ -565,6 +572,11 @@ func (p *parser) funcDef(outer *Func) *Func {
 		p.statement(f)
 	}
 	p.expect("}")
+	for _, r := range sc.sparseRefs {
+		if r.sc.Value = sc.names[r.at.text]; r.sc.Value == nil {
+			p.failAt(r.at, "sparse constant %s is not a value of this func", valueName(r.at.text))
+		}
+	}
 
 	f.Results = make([]*Value, len(results))
 	for i, t := range results {
@@ -670,7 +682,7 @@ func (p *parser) statement(f *Func) {
 				sc.Value = &Value{Name: at.text, Type: p.typ()}
 				p.define(sc.Value, at)
 			} else if sc.Value = p.cur.names[at.text]; sc.Value == nil {
-				p.failAt(at, "sparse constant %s is not a constant or parameter of this func", valueName(at.text))
+				p.cur.sparseRefs = append(p.cur.sparseRefs, sparseRef{sc, at})
 			}
 		default:
 			p.fail("expected a value, found %s", at)

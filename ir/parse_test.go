@@ -57,7 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{"func f() -> () {\n  %y = Relu@14(_) : f32[1], f32[2]\n}", "2:19: 2 types for 1 outputs"},
 		{"func f() -> () {\n  %y = Relu@14(_) $\n}", "2:19: unexpected character '$'"},
 		{"func f() -> () {\n  nonsense\n}", "2:3: expected a node, const, sparse, meta or quant line"},
-		{"func f() -> () {\n  sparse %w = sparse(f32[1] [1], i64[1] [0], [1])\n}", "2:10: sparse constant %w is not a constant"},
+		{"func f() -> () {\n  sparse %w = sparse(f32[1] [1], i64[1] [0], [1])\n}", "2:10: sparse constant %w is not a value of this func"},
 		{"func f() -> () {} extra", "1:19: unexpected \"extra\" after the end"},
 		{"func f() -> () {\n  %y = If@13(_) {then_branch = func g() -> (%q) {\n  }}\n}", "2:45: value %q is not defined"},
 		{"func f() -> () {\n  %y = Relu@14(%)\n}", "2:16: % without a value name"},

@@ -67,8 +67,8 @@ import (
 // its header. Besides nodes and constants, a func body holds its metadata
 // (meta "key" = "value"), quantization annotations (quant "tensor" {"k" =
 // "v"}) and sparse constants (sparse %w = sparse(...), naming a constant
-// or parameter, or sparse %w: type = sparse(...) declaring a value of its
-// own). A model is a header line (ir=, opset(...), producer=,
+// or other value of the func, or sparse %w: type = sparse(...) declaring
+// a value of its own). A model is a header line (ir=, opset(...), producer=,
 // producer_version=, domain=, model_version=, doc=), its metadata, its
 // local functions (function domain:Name(inputs) -> (outputs) attrs(...)
 // {defaults} opset(...) overload="..." doc="..." = func ...) and its graph.
@@ -373,11 +373,15 @@ func (p *printer) body(f *Func, ind string) {
 		p.valueDecl(c)
 		p.s("\n")
 	}
+	var defined []*Value
+	if len(f.SparseConsts) > 0 {
+		defined = f.Values()
+	}
 	for _, sc := range f.SparseConsts {
 		p.s(ind, "sparse ")
 		if sc.Value == nil {
 			p.s("_")
-		} else if containsValue(f.Consts, sc.Value) || containsValue(f.Params, sc.Value) {
+		} else if containsValue(defined, sc.Value) {
 			p.s(valueName(sc.Value.Name))
 		} else {
 			p.s(valueName(sc.Value.Name), ": ", typeText(sc.Value.Type))

@@ -560,6 +560,7 @@ func miscFunc() *Func {
 	late := f.NewNode("Identity", "", 17, []*Value{w}, []string{"late"})
 	early := f.NewNode("Identity", "", 17, []*Value{late.Outputs[0]}, []string{"early"})
 	f.Nodes[0], f.Nodes[1] = early, late
+	f.SparseConsts = append(f.SparseConsts, &SparseConst{Value: late.Outputs[0], Sparse: sp2})
 	f.NewNode("Identity", "", 17, []*Value{loose}, nil)
 	f.NewNode("Identity", "", 17, []*Value{w}, []string{""})
 	f.NewNode("Identity", "", 9, []*Value{early.Outputs[0]}, []string{"old"})
