@@ -67,10 +67,7 @@ type step struct {
 // f itself is not changed.
 func Compile(f *ir.Func, o backends.Options) (*Program, error) {
 	if hasGradientOps(f) {
-		g, err := ir.Parse(f.Text())
-		if err != nil {
-			return nil, fmt.Errorf("copying graph %q to expand Gradient: %w", f.Name, err)
-		}
+		g := f.Clone()
 		if _, err := autodiff.ExpandGradientOps(g); err != nil {
 			return nil, err
 		}
