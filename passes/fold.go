@@ -194,4 +194,3 @@ func foldShape(n *ir.Node, in *ir.Value) ([]*tensor.Tensor, error) {
 	}
 	return []*tensor.Tensor{tensor.FromSlice(dims)}, nil
 }
-
