@@ -165,3 +165,136 @@ func Product(dims []int) int {
 	}
 	return p
 }
+
+// GatherSeparable builds a tensor of the given shape and src's element
+// type whose element at coordinates (c0, c1, ...) is src's element
+// tables[0][c0] + tables[1][c1] + ..., or element 0 of fill (zero when fill
+// is nil or empty) where some table entry is negative. It computes the same
+// result as GatherFill(src, SeparableIndex(shape, tables), shape, fill)
+// without building the index map, and copies runs along the last dim
+// whole when they are contiguous in src.
+func GatherSeparable(src *tensor.Tensor, shape []int, tables [][]int, fill *tensor.Tensor) (*tensor.Tensor, error) {
+	out, err := tensor.Alloc(src.DType(), shape)
+	if err != nil {
+		return nil, err
+	}
+	if len(tables) != len(shape) {
+		return nil, fmt.Errorf("%d index tables for shape %v", len(tables), shape)
+	}
+	if fill != nil && fill.DType() != src.DType() {
+		return nil, fmt.Errorf("fill value of type %s for a %s tensor", fill.DType(), src.DType())
+	}
+	if out.Len() == 0 {
+		return out, nil
+	}
+	hasFill := fill != nil && fill.Len() > 0
+	var run func(base, pos int, last []int, contiguous bool)
+	if src.DType() == tensor.String {
+		var f string
+		if hasFill {
+			f = fill.Strings()[0]
+		}
+		run = runFunc(src.Strings(), out.Strings(), f)
+	} else {
+		switch src.DType().Size() {
+		case 1:
+			run = runFunc(src.Bytes(), out.Bytes(), fillValue[uint8](fill, hasFill))
+		case 2:
+			run = runFunc(tensor.Data[uint16](src), tensor.Data[uint16](out), fillValue[uint16](fill, hasFill))
+		case 4:
+			run = runFunc(tensor.Data[uint32](src), tensor.Data[uint32](out), fillValue[uint32](fill, hasFill))
+		case 8:
+			run = runFunc(tensor.Data[uint64](src), tensor.Data[uint64](out), fillValue[uint64](fill, hasFill))
+		case 16:
+			run = runFunc(tensor.Data[complex128](src), tensor.Data[complex128](out), fillValue[complex128](fill, hasFill))
+		default:
+			return nil, fmt.Errorf("cannot move elements of type %s", src.DType())
+		}
+	}
+	r := len(shape)
+	if r == 0 {
+		run(0, 0, []int{0}, true)
+		return out, nil
+	}
+	last := tables[r-1]
+	contiguous := last[0] >= 0
+	for k := range last {
+		if last[k] != last[0]+k {
+			contiguous = false
+			break
+		}
+	}
+	L := shape[r-1]
+	outer := out.Len() / L
+	ctr := make([]int, r-1)
+	pos, neg := 0, 0
+	for d := 0; d < r-1; d++ {
+		if v := tables[d][0]; v < 0 {
+			neg++
+		} else {
+			pos += v
+		}
+	}
+	for o := 0; o < outer; o++ {
+		if neg > 0 {
+			run(o*L, -1, last, false)
+		} else {
+			run(o*L, pos, last, contiguous)
+		}
+		for d := r - 2; d >= 0; d-- {
+			t := tables[d]
+			if old := t[ctr[d]]; old < 0 {
+				neg--
+			} else {
+				pos -= old
+			}
+			ctr[d]++
+			wrapped := ctr[d] == shape[d]
+			if wrapped {
+				ctr[d] = 0
+			}
+			if v := t[ctr[d]]; v < 0 {
+				neg++
+			} else {
+				pos += v
+			}
+			if !wrapped {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func fillValue[T tensor.Elem](fill *tensor.Tensor, hasFill bool) T {
+	var f T
+	if hasFill {
+		f = tensor.Data[T](fill)[0]
+	}
+	return f
+}
+
+// runFunc returns the inner loop of GatherSeparable for one element type:
+// it writes len(last) elements of d from base on, reading s at pos +
+// last[k]; pos < 0 (or a negative last[k]) writes the fill value f.
+func runFunc[T any](s, d []T, f T) func(base, pos int, last []int, contiguous bool) {
+	return func(base, pos int, last []int, contiguous bool) {
+		row := d[base : base+len(last)]
+		switch {
+		case pos < 0:
+			for k := range row {
+				row[k] = f
+			}
+		case contiguous:
+			copy(row, s[pos+last[0]:])
+		default:
+			for k, j := range last {
+				if j < 0 {
+					row[k] = f
+				} else {
+					row[k] = s[pos+j]
+				}
+			}
+		}
+	}
+}

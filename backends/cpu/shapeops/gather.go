@@ -72,8 +72,11 @@ func gather(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := tensor.CheckSize(data.DType(), outShape); err != nil {
 		return nil, err
 	}
-	t, err := kernels.GatherFill(data, kernels.SeparableIndex(view, tables), outShape, nil)
+	t, err := kernels.GatherSeparable(data, view, tables, nil)
 	if err != nil {
+		return nil, err
+	}
+	if t, err = t.Reshape(outShape...); err != nil {
 		return nil, err
 	}
 	return []*tensor.Tensor{t}, nil

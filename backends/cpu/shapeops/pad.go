@@ -44,7 +44,7 @@ func expand(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			tables[d] = kernels.StridedTable(out[d], 0, 1, st[d-off])
 		}
 	}
-	t, err := kernels.GatherFill(x, kernels.SeparableIndex(out, tables), out, nil)
+	t, err := kernels.GatherSeparable(x, out, tables, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func tile(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		tables[d] = t
 	}
-	t, err := kernels.GatherFill(x, kernels.SeparableIndex(out, tables), out, nil)
+	t, err := kernels.GatherSeparable(x, out, tables, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func pad(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			return nil, fmt.Errorf("axis %d: %v", a, err)
 		}
 	}
-	t, err := kernels.GatherFill(x, kernels.SeparableIndex(out, tables), out, fill)
+	t, err := kernels.GatherSeparable(x, out, tables, fill)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +303,7 @@ func centerCropPad(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error
 			return nil, err
 		}
 	}
-	t, err := kernels.GatherFill(x, kernels.SeparableIndex(out, tables), out, nil)
+	t, err := kernels.GatherSeparable(x, out, tables, nil)
 	if err != nil {
 		return nil, err
 	}

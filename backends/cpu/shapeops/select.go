@@ -32,7 +32,7 @@ func takeAlong(x *tensor.Tensor, ax int, pos []int) (*tensor.Tensor, error) {
 		t[i] = p * st[ax]
 	}
 	tables[ax] = t
-	return kernels.GatherFill(x, kernels.SeparableIndex(out, tables), out, nil)
+	return kernels.GatherSeparable(x, out, tables, nil)
 }
 
 func compress(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {

@@ -95,5 +95,5 @@ func SliceTensor(x *tensor.Tensor, starts, ends, axes, steps []int64) (*tensor.T
 		out[a] = int(cnt)
 		tables[a] = kernels.StridedTable(int(cnt), int(start), int(step), st[a])
 	}
-	return kernels.GatherFill(x, kernels.SeparableIndex(out, tables), out, nil)
+	return kernels.GatherSeparable(x, out, tables, nil)
 }

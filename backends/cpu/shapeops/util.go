@@ -108,7 +108,7 @@ func permute(t *tensor.Tensor, perm []int) (*tensor.Tensor, error) {
 		out[i] = in[p]
 		tables[i] = kernels.StridedTable(in[p], 0, 1, st[p])
 	}
-	return kernels.GatherFill(t, kernels.SeparableIndex(out, tables), out, nil)
+	return kernels.GatherSeparable(t, out, tables, nil)
 }
 
 // identityTables returns the tables that read t unchanged.
