@@ -46,8 +46,9 @@ func Check(f *Func) error {
 // CheckModel checks m's graph as Check does, and that m imports only known
 // opsets (a domain onyx knows at a version it knows, or the domain of one
 // of m's local functions), that every node's domain is imported and its
-// opset is the one imported. Local function bodies are checked too; calls
-// to local functions in them are not reported as unknown ops.
+// opset is the one imported. Local function bodies are checked too, against
+// their own opsets. Calls to local functions, in the graph or in bodies,
+// are not reported as unknown ops.
 func CheckModel(m *Model) error {
 	c := newChecker()
 	local := map[string]bool{}
