@@ -81,8 +81,9 @@ func concatSeq(past, cur *qkv) *qkv {
 }
 
 // attnMask is an attention mask broadcast to (batch, q_heads, q_seq,
-// total_seq): bool (true attends) or additive; a last dim shorter than
-// total_seq reads as -inf beyond its end.
+// total_seq): bool (true attends) or additive. Its last dim is not
+// broadcast: one shorter than total_seq (even of size 1) is padded with
+// -inf, masking the keys beyond its end.
 type attnMask struct {
 	vals    []float64 // additive form: 0 or -inf for a bool mask
 	strides [4]int    // per dim of (batch, heads, q_seq, kv); 0 where broadcast
@@ -108,12 +109,7 @@ func newAttnMask(t *tensor.Tensor, batch, heads, qLen, total int) (*attnMask, er
 			if d > total {
 				return nil, fmt.Errorf("attn_mask's last dim %d exceeds the total sequence length %d", d, total)
 			}
-			m.kvLen = d
-			if d == 1 {
-				m.kvLen = total // broadcast
-			} else {
-				m.strides[k] = st[i]
-			}
+			m.kvLen, m.strides[k] = d, st[i]
 		case d == want[k]:
 			m.strides[k] = st[i]
 		case d != 1:

@@ -191,6 +191,9 @@ func newRNNParams(c *kernels.Ctx, kind cellKind, in []*tensor.Tensor) (*rnnParam
 	default:
 		return nil, fmt.Errorf("direction must be forward, reverse or bidirectional, got %q", d)
 	}
+	if c.Has("layout") && c.Opset < 14 {
+		return nil, fmt.Errorf("layout is an attribute from opset 14, the node has opset %d", c.Opset)
+	}
 	p.layout = int(c.Int("layout"))
 	if p.layout != 0 && p.layout != 1 {
 		return nil, fmt.Errorf("layout must be 0 or 1, got %d", p.layout)

@@ -178,4 +178,5 @@ func TestRecurrentErrors(t *testing.T) {
 	wantErr(t, "LSTM", 22, []*tensor.Tensor{x, f32([]int{1, 4, 1}, 1, 1, 1, 1), f32([]int{1, 4, 1}, 1, 1, 1, 1),
 		nil, nil, nil, nil, f32([]int{1, 2}, 1, 1)}, []string{"Y", "Y_h", "Y_c"}, "P must have shape")
 	wantErr(t, "RNN", 22, []*tensor.Tensor{x, w1, r1}, outs, "clip must be positive", ir.AFloat("clip", -1))
+	wantErr(t, "RNN", 7, []*tensor.Tensor{x, w1, r1}, outs, "from opset 14", ir.AInt("layout", 1))
 }
