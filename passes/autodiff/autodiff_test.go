@@ -2,6 +2,8 @@ package autodiff_test
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -13,148 +15,329 @@ import (
 	"github.com/onyxgo/onyx/tensor"
 )
 
-const opset = 17
+const defaultOpset = 17
 
-// gradCase is one rule under test: an op applied to float64 inputs of the
-// given shapes.
+// arg is one input of the op under test. By default it is a float64
+// graph input with random values in (lo, hi) ((-1, 1) when both are zero),
+// and the gradient with respect to it is checked.
+type arg struct {
+	shape  []int
+	lo, hi float64
+	// fixed makes the input a constant of this value, not differentiated.
+	fixed *tensor.Tensor
+	// runtime makes a fixed input a graph input fed at run time instead of
+	// a constant (still not differentiated).
+	runtime bool
+	// omit leaves an optional input out.
+	omit bool
+}
+
+func (a arg) differentiated() bool { return a.fixed == nil && !a.omit }
+
+// gradCase is one rule under test: an op applied to float64 inputs.
 type gradCase struct {
-	name   string
-	op     string
+	name  string
+	op    string
+	opset int // defaultOpset when 0
+	// shapes is the short form of args: differentiated inputs of these
+	// shapes, then consts as constant inputs.
 	shapes [][]int
-	attrs  []ir.Attr
-	// positive restricts inputs to (0.5, 2) for ops defined there.
-	positive bool
-	// consts are extra constant inputs after the differentiated ones.
 	consts []*tensor.Tensor
+	// positive restricts the short form's inputs to (0.5, 2).
+	positive bool
+	args     []arg
+	attrs    []ir.Attr
+	// outputs is the number of outputs the node has (1 when 0); loss
+	// lists those that enter the loss (all when nil).
+	outputs int
+	loss    []int
+	// dynamic declares the dims other than 1 of every graph input
+	// symbolic, so that rules cannot lean on static shapes.
+	dynamic bool
+	// h is the finite-difference step (1e-6 when 0) and tol the relative
+	// tolerance (1e-6 when 0), for outputs of low precision.
+	h, tol float64
 }
 
-var gradCases = []gradCase{
-	{name: "Add broadcast", op: "Add", shapes: [][]int{{2, 3}, {3}}},
-	{name: "Add same", op: "Add", shapes: [][]int{{2, 3}, {2, 3}}},
-	{name: "Sub broadcast", op: "Sub", shapes: [][]int{{2, 1}, {2, 3}}},
-	{name: "Mul broadcast", op: "Mul", shapes: [][]int{{4, 2, 3}, {1, 3}}},
-	{name: "Div", op: "Div", shapes: [][]int{{2, 3}, {2, 3}}, positive: true},
-	{name: "Neg", op: "Neg", shapes: [][]int{{5}}},
-	{name: "Identity", op: "Identity", shapes: [][]int{{2, 2}}},
-	{name: "Relu", op: "Relu", shapes: [][]int{{3, 4}}},
-	{name: "Sigmoid", op: "Sigmoid", shapes: [][]int{{3, 4}}},
-	{name: "Tanh", op: "Tanh", shapes: [][]int{{3, 4}}},
-	{name: "Exp", op: "Exp", shapes: [][]int{{3}}},
-	{name: "Log", op: "Log", shapes: [][]int{{3}}, positive: true},
-	{name: "Sqrt", op: "Sqrt", shapes: [][]int{{3}}, positive: true},
-	{name: "Sum", op: "Sum", shapes: [][]int{{2, 3}, {3}, {1, 3}}},
-	{name: "MatMul", op: "MatMul", shapes: [][]int{{2, 3}, {3, 4}}},
-	{name: "MatMul batched", op: "MatMul", shapes: [][]int{{2, 2, 3}, {3, 4}}},
-	{name: "Transpose", op: "Transpose", shapes: [][]int{{2, 3, 4}}, attrs: []ir.Attr{ir.AInts("perm", 1, 2, 0)}},
-	{name: "Reshape", op: "Reshape", shapes: [][]int{{2, 3, 2}}, consts: []*tensor.Tensor{tensor.FromSlice([]int64{3, -1})}},
-}
-
-// build makes f(x0, x1, ...; w) = op(x...) and the gradient of
-// sum(op(x) * w) with respect to every x.
-func build(t *testing.T, tc gradCase) *ir.Func {
-	f := ir.NewFunc("f")
-	var xs []*ir.Value
-	for i, s := range tc.shapes {
-		dims := make([]int64, len(s))
-		for j, d := range s {
-			dims[j] = int64(d)
+func (tc gradCase) inputs() []arg {
+	if tc.args != nil {
+		return tc.args
+	}
+	var as []arg
+	for _, s := range tc.shapes {
+		a := arg{shape: s}
+		if tc.positive {
+			a.lo, a.hi = 0.5, 2
 		}
-		xs = append(xs, f.AddParam(string(rune('a'+i)), ir.TensorType(tensor.Float64, dims...)))
+		as = append(as, a)
 	}
-	ins := append([]*ir.Value{}, xs...)
-	for i, c := range tc.consts {
-		ins = append(ins, f.AddConst(string(rune('p'+i)), c))
+	for _, c := range tc.consts {
+		as = append(as, arg{fixed: c})
 	}
-	n := f.NewNode(tc.op, "", opset, ins, []string{"y"}, tc.attrs...)
+	return as
+}
+
+func (tc gradCase) lossOutputs() []int {
+	if tc.loss != nil {
+		return tc.loss
+	}
+	n := max(tc.outputs, 1)
+	l := make([]int, n)
+	for i := range l {
+		l[i] = i
+	}
+	return l
+}
+
+func (tc gradCase) opsetOr() int {
+	if tc.opset == 0 {
+		return defaultOpset
+	}
+	return tc.opset
+}
+
+func inputName(i int) string  { return string(rune('a' + i)) }
+func outputName(i int) string { return fmt.Sprintf("y%d", i) }
+func weightName(i int) string { return fmt.Sprintf("w%d", i) }
+
+func paramType(t *tensor.Tensor, shape []int, dt tensor.DType, dynamic bool, i int) ir.Type {
+	if t != nil {
+		shape = t.Shape()
+		dt = t.DType()
+	}
+	dims := make([]ir.Dim, len(shape))
+	for j, d := range shape {
+		if dynamic && d != 1 {
+			dims[j] = ir.Sym(fmt.Sprintf("d%d_%d", i, j))
+		} else {
+			dims[j] = ir.Known(int64(d))
+		}
+	}
+	return ir.TensorOf(dt, dims)
+}
+
+// forward makes f(inputs) = op(inputs), returning f, its node and the
+// differentiated inputs.
+func forward(tc gradCase) (*ir.Func, *ir.Node, []*ir.Value, error) {
+	f := ir.NewFunc("f")
+	var ins, xs []*ir.Value
+	for i, a := range tc.inputs() {
+		switch {
+		case a.omit:
+			ins = append(ins, nil)
+		case a.fixed != nil && !a.runtime:
+			ins = append(ins, f.AddConst(inputName(i), a.fixed))
+		case a.fixed != nil:
+			ins = append(ins, f.AddParam(inputName(i), paramType(a.fixed, nil, 0, tc.dynamic, i)))
+		default:
+			x := f.AddParam(inputName(i), paramType(nil, a.shape, tensor.Float64, tc.dynamic, i))
+			ins = append(ins, x)
+			xs = append(xs, x)
+		}
+	}
+	for len(ins) > 0 && ins[len(ins)-1] == nil {
+		ins = ins[:len(ins)-1]
+	}
+	var outs []string
+	for i := 0; i < max(tc.outputs, 1); i++ {
+		outs = append(outs, outputName(i))
+	}
+	n := f.NewNode(tc.op, "", tc.opsetOr(), ins, outs, tc.attrs...)
 	if err := ir.InferShapes(f); err != nil {
-		t.Fatal(err)
+		return nil, nil, nil, err
 	}
-	y := n.Outputs[0]
-	w := f.AddParam("w", y.Type)
-	gs, err := autodiff.Grad(f, nil, opset, y, xs, w)
+	for _, i := range tc.lossOutputs() {
+		f.Results = append(f.Results, n.Outputs[i])
+	}
+	return f, n, xs, nil
+}
+
+// build makes f(inputs; w) = op(inputs) and, for each loss output y_k,
+// the gradient of sum(y_k * w_k) with respect to every differentiated
+// input. The gradient of the whole loss sum_k sum(y_k * w_k) is the sum of
+// these, taken by the caller: the test must not lean on other rules to
+// form the loss.
+func build(tc gradCase) (*ir.Func, error) {
+	f, n, xs, err := forward(tc)
+	if err != nil {
+		return nil, err
+	}
+	res := append([]*ir.Value{}, f.Results...)
+	for _, i := range tc.lossOutputs() {
+		y := n.Outputs[i]
+		w := f.AddParam(weightName(i), y.Type)
+		gs, err := autodiff.Grad(f, nil, tc.opsetOr(), y, xs, w)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, gs...)
+	}
+	f.Results = res
+	if err := ir.Check(f); err != nil {
+		return nil, fmt.Errorf("backward graph does not verify: %v", err)
+	}
+	return f, nil
+}
+
+func randTensor(r *rand.Rand, shape []int, lo, hi float64) *tensor.Tensor {
+	if lo == 0 && hi == 0 {
+		lo, hi = -1, 1
+	}
+	t := tensor.New(tensor.Float64, shape...)
+	for i := range t.Float64s() {
+		t.Float64s()[i] = lo + (hi-lo)*r.Float64()
+	}
+	return t
+}
+
+func convert(t *tensor.Tensor, dt tensor.DType) *tensor.Tensor {
+	out := tensor.New(dt, t.Shape()...)
+	for i := 0; i < t.Len(); i++ {
+		out.SetFloat64At(i, t.Float64At(i))
+	}
+	return out
+}
+
+func seedOf(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
+}
+
+// check compares the gradients of one case with central differences of
+// the loss, in float64.
+func check(t *testing.T, tc gradCase) {
+	t.Helper()
+	fwd, _, _, err := forward(tc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Results = append([]*ir.Value{y}, gs...)
-	if err := ir.Check(f); err != nil {
-		t.Fatalf("backward graph does not verify: %v", err)
+	pf, err := cpu.Compile(fwd, backends.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return f
-}
-
-func randTensor(r *rand.Rand, shape []int, positive bool) *tensor.Tensor {
-	t := tensor.New(tensor.Float64, shape...)
-	for i := range t.Float64s() {
-		if positive {
-			t.Float64s()[i] = 0.5 + 1.5*r.Float64()
-		} else {
-			t.Float64s()[i] = 2*r.Float64() - 1
+	f, err := build(tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cpu.Compile(f, backends.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, seedOf(tc.name)))
+	in := map[string]*tensor.Tensor{}
+	var diff []string
+	for i, a := range tc.inputs() {
+		switch {
+		case a.omit:
+		case a.fixed != nil:
+			if a.runtime {
+				in[inputName(i)] = a.fixed
+			}
+		default:
+			in[inputName(i)] = randTensor(r, a.shape, a.lo, a.hi)
+			diff = append(diff, inputName(i))
 		}
 	}
-	return t
+	ctx := context.Background()
+	ys, err := pf.Run(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwdIn := map[string]*tensor.Tensor{}
+	for k, v := range in {
+		fwdIn[k] = v
+	}
+	for _, i := range tc.lossOutputs() {
+		y := ys[outputName(i)]
+		w := randTensor(r, y.Shape(), 0, 0)
+		if y.DType() != tensor.Float64 {
+			w = convert(w, y.DType())
+		}
+		in[weightName(i)] = w
+	}
+	res, err := p.Run(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := func() float64 {
+		out, err := pf.Run(ctx, fwdIn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := 0.0
+		for _, i := range tc.lossOutputs() {
+			w, y := in[weightName(i)], out[outputName(i)]
+			for j := 0; j < y.Len(); j++ {
+				s += y.Float64At(j) * w.Float64At(j)
+			}
+		}
+		return s
+	}
+	nres := len(tc.lossOutputs())
+	for k, name := range diff {
+		x := in[name].Float64s()
+		var g []float64
+		for l := 0; l < nres; l++ {
+			gt := res[f.Results[nres+l*len(diff)+k].Name]
+			if gt == nil {
+				t.Fatalf("no gradient for %s", name)
+			}
+			if gt.DType() != tensor.Float64 {
+				t.Fatalf("gradient for %s is %s", name, gt.DType())
+			}
+			if fmt.Sprint(gt.Shape()) != fmt.Sprint(in[name].Shape()) {
+				t.Fatalf("gradient for %s has shape %v, input has %v", name, gt.Shape(), in[name].Shape())
+			}
+			if g == nil {
+				g = make([]float64, len(x))
+			}
+			for j, v := range gt.Float64s() {
+				g[j] += v
+			}
+		}
+		bad := 0
+		for j := range x {
+			h, tol := tc.h, tc.tol
+			if h == 0 {
+				h = 1e-6
+			}
+			if tol == 0 {
+				tol = 1e-6
+			}
+			old := x[j]
+			x[j] = old + h
+			up := loss()
+			x[j] = old - h
+			down := loss()
+			x[j] = old
+			num := (up - down) / (2 * h)
+			if !(math.Abs(num-g[j]) <= tol*(1+math.Abs(num))) {
+				if bad++; bad <= 8 {
+					t.Errorf("d/d%s[%d]: rule gives %g, finite differences %g", name, j, g[j], num)
+				}
+			}
+		}
+		if bad > 8 {
+			t.Errorf("d/d%s: %d of %d elements wrong", name, bad, len(x))
+		}
+	}
 }
 
 // TestRulesAgainstFiniteDifferences checks every rule's gradient against
 // central differences of the loss sum(y*w) in float64.
 func TestRulesAgainstFiniteDifferences(t *testing.T) {
+	seen := map[string]bool{}
 	for _, tc := range gradCases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := build(t, tc)
-			p, err := cpu.Compile(f, backends.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
-			in := map[string]*tensor.Tensor{}
-			for i, s := range tc.shapes {
-				in[string(rune('a'+i))] = randTensor(r, s, tc.positive)
-			}
-			run := func() map[string]*tensor.Tensor {
-				out, err := p.Run(context.Background(), in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return out
-			}
-			yShape, ok := f.Results[0].Type.StaticShape()
-			if !ok {
-				t.Fatalf("output type %s is not static", f.Results[0].Type)
-			}
-			in["w"] = randTensor(r, yShape, false)
-			res := run()
-			loss := func() float64 {
-				out := run()
-				s := 0.0
-				for i, v := range out["y"].Float64s() {
-					s += v * in["w"].Float64s()[i]
-				}
-				return s
-			}
-			for i := range tc.shapes {
-				x := in[string(rune('a'+i))].Float64s()
-				g := res[f.Results[1+i].Name].Float64s()
-				if len(g) != len(x) {
-					t.Fatalf("gradient %d has %d elements, input has %d", i, len(g), len(x))
-				}
-				for j := range x {
-					const h = 1e-6
-					old := x[j]
-					x[j] = old + h
-					up := loss()
-					x[j] = old - h
-					down := loss()
-					x[j] = old
-					num := (up - down) / (2 * h)
-					if math.Abs(num-g[j]) > 1e-6*(1+math.Abs(num)) {
-						t.Errorf("d/d%c[%d]: rule gives %g, finite differences %g", 'a'+i, j, g[j], num)
-					}
-				}
-			}
-		})
+		if seen[tc.name] {
+			t.Fatalf("two cases named %q", tc.name)
+		}
+		seen[tc.name] = true
+		t.Run(tc.name, func(t *testing.T) { check(t, tc) })
 	}
 }
 
-// TestEveryRuleIsTested keeps the table above in step with the rules.
+// TestEveryRuleIsTested keeps the cases in step with the rules.
 func TestEveryRuleIsTested(t *testing.T) {
 	tested := map[string]bool{}
 	for _, tc := range gradCases {
@@ -165,4 +348,146 @@ func TestEveryRuleIsTested(t *testing.T) {
 			t.Errorf("rule for %s has no finite-difference case", s.Name)
 		}
 	}
+}
+
+// Helpers for writing cases.
+
+func f64(shape []int, v ...float64) *tensor.Tensor { return tensor.FromSlice(v, shape...) }
+func i64(shape []int, v ...int64) *tensor.Tensor   { return tensor.FromSlice(v, shape...) }
+func ints(v ...int64) *tensor.Tensor               { return tensor.FromSlice(v) }
+func sc(v float64) *tensor.Tensor                  { return tensor.Scalar(v) }
+func x(shape ...int) arg                           { return arg{shape: shape} }
+func xr(lo, hi float64, shape ...int) arg          { return arg{shape: shape, lo: lo, hi: hi} }
+func fixed(t *tensor.Tensor) arg                   { return arg{fixed: t} }
+func runtime(t *tensor.Tensor) arg                 { return arg{fixed: t, runtime: true} }
+
+var omitted = arg{omit: true}
+
+func bools(shape []int, v ...bool) *tensor.Tensor { return tensor.FromSlice(v, shape...) }
+
+// shapeRand draws the random shapes of the generated cases; its seed is
+// fixed so that the cases are the same on every run.
+var shapeRand = rand.New(rand.NewPCG(3, 5))
+
+// rshape returns a random shape of the given rank, dims in [1, 4].
+func rshape(rank int) []int {
+	s := make([]int, rank)
+	for i := range s {
+		s[i] = 1 + shapeRand.IntN(4)
+	}
+	return s
+}
+
+// rbroadcast returns a random shape that broadcasts to s: some leading
+// dims dropped, some others set to 1.
+func rbroadcast(s []int) []int {
+	out := append([]int{}, s[shapeRand.IntN(len(s)+1):]...)
+	for i := range out {
+		if shapeRand.IntN(3) == 0 {
+			out[i] = 1
+		}
+	}
+	return out
+}
+
+var gradCases = cases()
+
+func cases() []gradCase {
+	cs := []gradCase{
+		{name: "Add broadcast", op: "Add", shapes: [][]int{{2, 3}, {3}}},
+		{name: "Add same", op: "Add", shapes: [][]int{{2, 3}, {2, 3}}},
+		{name: "Sub broadcast", op: "Sub", shapes: [][]int{{2, 1}, {2, 3}}},
+		{name: "Mul broadcast", op: "Mul", shapes: [][]int{{4, 2, 3}, {1, 3}}},
+		{name: "Div", op: "Div", shapes: [][]int{{2, 3}, {2, 3}}, positive: true},
+		{name: "Neg", op: "Neg", shapes: [][]int{{5}}},
+		{name: "Identity", op: "Identity", shapes: [][]int{{2, 2}}},
+		{name: "Relu", op: "Relu", shapes: [][]int{{3, 4}}},
+		{name: "Sigmoid", op: "Sigmoid", shapes: [][]int{{3, 4}}},
+		{name: "Tanh", op: "Tanh", shapes: [][]int{{3, 4}}},
+		{name: "Exp", op: "Exp", shapes: [][]int{{3}}},
+		{name: "Log", op: "Log", shapes: [][]int{{3}}, positive: true},
+		{name: "Sqrt", op: "Sqrt", shapes: [][]int{{3}}, positive: true},
+		{name: "Sum", op: "Sum", shapes: [][]int{{2, 3}, {3}, {1, 3}}},
+		{name: "MatMul", op: "MatMul", shapes: [][]int{{2, 3}, {3, 4}}},
+		{name: "MatMul batched", op: "MatMul", shapes: [][]int{{2, 2, 3}, {3, 4}}},
+		{name: "Transpose", op: "Transpose", shapes: [][]int{{2, 3, 4}}, attrs: []ir.Attr{ir.AInts("perm", 1, 2, 0)}},
+		{name: "Reshape", op: "Reshape", shapes: [][]int{{2, 3, 2}}, consts: []*tensor.Tensor{tensor.FromSlice([]int64{3, -1})}},
+
+		// Elementwise math and activations.
+		{name: "Abs", op: "Abs", shapes: [][]int{{3, 4}}},
+		{name: "Sin", op: "Sin", shapes: [][]int{{3, 4}}},
+		{name: "Cos", op: "Cos", shapes: [][]int{{3, 4}}},
+		{name: "Tan", op: "Tan", shapes: [][]int{{3, 4}}},
+		{name: "Asin", op: "Asin", args: []arg{xr(-0.9, 0.9, 7)}},
+		{name: "Acos", op: "Acos", args: []arg{xr(-0.9, 0.9, 7)}},
+		{name: "Atan", op: "Atan", args: []arg{xr(-3, 3, 7)}},
+		{name: "Sinh", op: "Sinh", shapes: [][]int{{6}}},
+		{name: "Cosh", op: "Cosh", shapes: [][]int{{6}}},
+		{name: "Asinh", op: "Asinh", args: []arg{xr(-3, 3, 7)}},
+		{name: "Acosh", op: "Acosh", args: []arg{xr(1.1, 4, 7)}},
+		{name: "Atanh", op: "Atanh", args: []arg{xr(-0.9, 0.9, 7)}},
+		{name: "Erf", op: "Erf", args: []arg{xr(-2, 2, 3, 4)}},
+		{name: "Reciprocal", op: "Reciprocal", shapes: [][]int{{3, 4}}, positive: true},
+		{name: "Reciprocal negative", op: "Reciprocal", args: []arg{xr(-2, -0.5, 5)}},
+		{name: "LeakyRelu", op: "LeakyRelu", shapes: [][]int{{3, 4}}},
+		{name: "LeakyRelu alpha", op: "LeakyRelu", shapes: [][]int{{3, 4}}, attrs: []ir.Attr{ir.AFloat("alpha", 0.3)}},
+		{name: "Elu", op: "Elu", args: []arg{xr(-2, 2, 3, 4)}},
+		{name: "Elu alpha", op: "Elu", args: []arg{xr(-2, 2, 3, 4)}, attrs: []ir.Attr{ir.AFloat("alpha", 0.5)}},
+		{name: "Selu", op: "Selu", args: []arg{xr(-2, 2, 3, 4)}},
+		{name: "Selu attrs", op: "Selu", args: []arg{xr(-2, 2, 3, 4)}, attrs: []ir.Attr{ir.AFloat("alpha", 2), ir.AFloat("gamma", 0.5)}},
+		{name: "Celu", op: "Celu", args: []arg{xr(-2, 2, 3, 4)}, attrs: []ir.Attr{ir.AFloat("alpha", 0.7)}},
+		{name: "ThresholdedRelu", op: "ThresholdedRelu", args: []arg{xr(-3, 3, 12)}},
+		{name: "Softplus", op: "Softplus", args: []arg{xr(-3, 3, 3, 4)}},
+		{name: "Softsign", op: "Softsign", args: []arg{xr(-3, 3, 3, 4)}},
+		{name: "HardSigmoid", op: "HardSigmoid", args: []arg{xr(-4, 4, 20)}},
+		{name: "HardSigmoid attrs", op: "HardSigmoid", args: []arg{xr(-2, 2, 20)}, attrs: []ir.Attr{ir.AFloat("alpha", 0.7), ir.AFloat("beta", 0.2)}},
+		{name: "HardSwish", op: "HardSwish", args: []arg{xr(-5, 5, 20)}},
+		{name: "Mish", op: "Mish", opset: 18, args: []arg{xr(-3, 3, 3, 4)}},
+		{name: "Swish", op: "Swish", opset: 24, args: []arg{xr(-3, 3, 3, 4)}, attrs: []ir.Attr{ir.AFloat("alpha", 1.5)}},
+		{name: "Gelu", op: "Gelu", opset: 20, args: []arg{xr(-3, 3, 3, 4)}},
+		{name: "Gelu tanh", op: "Gelu", opset: 20, args: []arg{xr(-3, 3, 3, 4)}, attrs: []ir.Attr{ir.AString("approximate", "tanh")}},
+		{name: "Shrink", op: "Shrink", args: []arg{xr(-2, 2, 12)}, attrs: []ir.Attr{ir.AFloat("lambd", 0.6), ir.AFloat("bias", 0.2)}},
+		{name: "Floor", op: "Floor", args: []arg{xr(-3, 3, 6)}},
+		{name: "Ceil", op: "Ceil", args: []arg{xr(-3, 3, 6)}},
+		{name: "Round", op: "Round", args: []arg{xr(-3, 3, 6)}},
+		{name: "Sign", op: "Sign", args: []arg{xr(-3, 3, 6)}},
+		{name: "PRelu", op: "PRelu", shapes: [][]int{{2, 3, 4}, {3, 1}}},
+		{name: "PRelu scalar slope", op: "PRelu", shapes: [][]int{{2, 3}, {1}}},
+		{name: "Pow", op: "Pow", args: []arg{xr(0.5, 2, 2, 3), xr(-2, 3, 2, 3)}},
+		{name: "Pow broadcast", op: "Pow", args: []arg{xr(0.5, 2, 2, 3), xr(-2, 3, 3)}},
+		{name: "Pow const exponent", op: "Pow", args: []arg{x(2, 3), fixed(sc(3))}},
+		{name: "Pow integer exponent", op: "Pow", args: []arg{x(2, 3), fixed(i64(nil, 2))}},
+		{name: "Clip", op: "Clip", args: []arg{xr(-2, 2, 3, 4), fixed(sc(-0.5)), fixed(sc(0.8))}},
+		{name: "Clip bounds", op: "Clip", args: []arg{xr(-2, 2, 3, 4), xr(-1, 0, []int{}...), xr(0.2, 1, []int{}...)}},
+		{name: "Clip min only", op: "Clip", args: []arg{xr(-2, 2, 3, 4), xr(-1, 0, []int{}...)}},
+		{name: "Clip max only", op: "Clip", args: []arg{xr(-2, 2, 3, 4), omitted, xr(0.2, 1, []int{}...)}},
+		{name: "Clip crossed bounds", op: "Clip", args: []arg{xr(-2, 2, 3, 4), xr(0.5, 1, []int{}...), xr(-1, 0, []int{}...)}},
+		{name: "Clip opset 6", op: "Clip", opset: 6, args: []arg{xr(-2, 2, 3, 4)}, attrs: []ir.Attr{ir.AFloat("min", -0.3), ir.AFloat("max", 0.4)}},
+		{name: "Max", op: "Max", shapes: [][]int{{2, 3}, {3}, {2, 1}}},
+		{name: "Max one", op: "Max", shapes: [][]int{{2, 3}}},
+		{name: "Min", op: "Min", shapes: [][]int{{2, 3}, {3}, {2, 1}}},
+		{name: "Min two", op: "Min", shapes: [][]int{{4}, {4}}},
+		{name: "Mean", op: "Mean", shapes: [][]int{{2, 3}, {3}, {2, 1}}},
+		{name: "Where", op: "Where", args: []arg{fixed(bools([]int{2, 3}, true, false, true, false, false, true)), x(2, 3), x(3)}},
+		{name: "Where broadcast condition", op: "Where", args: []arg{fixed(bools([]int{3}, true, false, true)), x(2, 1), x(1, 3)}},
+		{name: "Where runtime condition", op: "Where", args: []arg{runtime(bools([]int{2, 1}, false, true)), x(2, 3), x(2, 3)}},
+		{name: "Cast", op: "Cast", shapes: [][]int{{2, 3}}, attrs: []ir.Attr{ir.AInt("to", int64(tensor.Float32))}, h: 1e-2, tol: 1e-4},
+		{name: "Cast same", op: "Cast", shapes: [][]int{{2, 3}}, attrs: []ir.Attr{ir.AInt("to", int64(tensor.Float64))}},
+		{name: "CastLike", op: "CastLike", args: []arg{x(2, 3), fixed(tensor.Scalar(float32(0)))}, h: 1e-2, tol: 1e-4},
+	}
+	// Random shapes for the broadcasting ops.
+	for i := 0; i < 3; i++ {
+		s := rshape(1 + shapeRand.IntN(3))
+		for _, op := range []string{"Add", "Sub", "Mul", "Max", "Min", "Pow"} {
+			a, c := arg{shape: s}, arg{shape: rbroadcast(s)}
+			if shapeRand.IntN(2) == 0 {
+				a, c = c, a
+			}
+			if op == "Pow" {
+				a.lo, a.hi = 0.5, 2
+			}
+			cs = append(cs, gradCase{name: fmt.Sprintf("%s random %d %v %v", op, i, a.shape, c.shape), op: op, args: []arg{a, c}})
+		}
+	}
+	return cs
 }
