@@ -30,8 +30,8 @@ func expand(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tensor.CheckSize(x.DType(), out); err != nil {
-		return nil, err
+	if t, done, err := emptyResult(x.DType(), out); done {
+		return []*tensor.Tensor{t}, err
 	}
 	r := len(out)
 	st := tensor.Strides(x.Shape())
@@ -97,8 +97,8 @@ func tile(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		out[d] = n * int(k)
 	}
-	if err := tensor.CheckSize(x.DType(), out); err != nil {
-		return nil, err
+	if t, done, err := emptyResult(x.DType(), out); done {
+		return []*tensor.Tensor{t}, err
 	}
 	st := tensor.Strides(x.Shape())
 	tables := make([][]int, r)
@@ -244,9 +244,12 @@ func pad(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if out[a] < 0 {
 			return nil, fmt.Errorf("pads %d and %d make axis %d of size %d negative", b, e, a, shape[a])
 		}
-		if err := tensor.CheckSize(x.DType(), out); err != nil {
-			return nil, err
-		}
+	}
+	if t, done, err := emptyResult(x.DType(), out); done {
+		return []*tensor.Tensor{t}, err
+	}
+	for i, a := range ax {
+		b, e := pads[i], pads[i+len(ax)]
 		if tables[a], err = padTable(shape[a], int(b), int(e), st[a], mode); err != nil {
 			return nil, fmt.Errorf("axis %d: %v", a, err)
 		}
@@ -288,11 +291,13 @@ func centerCropPad(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error
 	out := append([]int{}, shape...)
 	tables := identityTables(shape)
 	for i, a := range ax {
+		out[a] = dims[i]
+	}
+	if t, done, err := emptyResult(x.DType(), out); done {
+		return []*tensor.Tensor{t}, err
+	}
+	for i, a := range ax {
 		n, want := shape[a], dims[i]
-		out[a] = want
-		if err := tensor.CheckSize(x.DType(), out); err != nil {
-			return nil, err
-		}
 		var before int
 		if want < n {
 			before = -((n - want) / 2)

@@ -227,3 +227,19 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// emptyResult checks that a result of the given shape can be allocated.
+// done is true when there is nothing more to compute: the shape is too
+// large (err says so) or holds no elements (t is the empty result). Ops
+// call it before building per-dim index tables, which may be long even
+// when another dim is zero.
+func emptyResult(dt tensor.DType, shape []int) (t *tensor.Tensor, done bool, err error) {
+	if err := tensor.CheckSize(dt, shape); err != nil {
+		return nil, true, err
+	}
+	if n, _ := tensor.NumElements(shape); n > 0 {
+		return nil, false, nil
+	}
+	t, err = tensor.Alloc(dt, shape)
+	return t, true, err
+}
