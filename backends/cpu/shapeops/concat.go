@@ -9,8 +9,8 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("Concat", concat),
-		kernels.Simple("Split", split),
+		kdef("Concat", concat),
+		kdef("Split", split),
 	)
 }
 

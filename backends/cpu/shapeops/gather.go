@@ -9,9 +9,9 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("Gather", gather),
-		kernels.Simple("GatherElements", gatherElements),
-		kernels.Simple("GatherND", gatherND),
+		kdef("Gather", gather),
+		kdef("GatherElements", gatherElements),
+		kdef("GatherND", gatherND),
 	)
 }
 

@@ -11,11 +11,11 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("ConstantOfShape", constantOfShape),
-		kernels.Simple("Range", rangeKernel),
-		kernels.Simple("EyeLike", eyeLike),
-		kernels.Simple("OneHot", oneHot),
-		kernels.Simple("Trilu", trilu),
+		kdef("ConstantOfShape", constantOfShape),
+		kdef("Range", rangeKernel),
+		kdef("EyeLike", eyeLike),
+		kdef("OneHot", oneHot),
+		kdef("Trilu", trilu),
 	)
 }
 

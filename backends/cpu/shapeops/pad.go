@@ -9,10 +9,10 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("Expand", expand),
-		kernels.Simple("Tile", tile),
-		kernels.Simple("Pad", pad),
-		kernels.Simple("CenterCropPad", centerCropPad),
+		kdef("Expand", expand),
+		kdef("Tile", tile),
+		kdef("Pad", pad),
+		kdef("CenterCropPad", centerCropPad),
 	)
 }
 

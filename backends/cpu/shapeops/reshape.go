@@ -10,15 +10,15 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("Reshape", reshapeKernel),
-		kernels.Simple("Flatten", flatten),
-		kernels.Simple("Squeeze", squeeze),
-		kernels.Simple("Unsqueeze", unsqueeze),
-		kernels.Simple("Transpose", transpose),
-		kernels.Simple("Shape", shapeOf),
-		kernels.Simple("Size", sizeOf),
-		kernels.Simple("DepthToSpace", depthToSpace),
-		kernels.Simple("SpaceToDepth", spaceToDepth),
+		kdef("Reshape", reshapeKernel),
+		kdef("Flatten", flatten),
+		kdef("Squeeze", squeeze),
+		kdef("Unsqueeze", unsqueeze),
+		kdef("Transpose", transpose),
+		kdef("Shape", shapeOf),
+		kdef("Size", sizeOf),
+		kdef("DepthToSpace", depthToSpace),
+		kdef("SpaceToDepth", spaceToDepth),
 	)
 }
 

@@ -11,9 +11,9 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("ScatterElements", scatterElements),
-		kernels.Simple("Scatter", scatterElements),
-		kernels.Simple("ScatterND", scatterND),
+		kdef("ScatterElements", scatterElements),
+		kdef("Scatter", scatterElements),
+		kdef("ScatterND", scatterND),
 	)
 }
 

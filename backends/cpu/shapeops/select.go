@@ -10,10 +10,10 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.Simple("Compress", compress),
-		kernels.Simple("NonZero", nonZero),
-		kernels.Simple("Unique", unique),
-		kernels.Simple("ReverseSequence", reverseSequence),
+		kdef("Compress", compress),
+		kdef("NonZero", nonZero),
+		kdef("Unique", unique),
+		kdef("ReverseSequence", reverseSequence),
 	)
 }
 

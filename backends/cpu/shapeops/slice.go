@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	kernels.Register(kernels.Simple("Slice", slice))
+	kernels.Register(kdef("Slice", slice))
 }
 
 func slice(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/onyxgo/onyx/backends/cpu/kernels"
+	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/tensor"
 )
 
@@ -242,4 +243,17 @@ func emptyResult(dt tensor.DType, shape []int) (t *tensor.Tensor, done bool, err
 	}
 	t, err = tensor.Alloc(dt, shape)
 	return t, true, err
+}
+
+// kdef registers fn as the kernel of op for the opsets the op table gives
+// it: from its first version until (excluded) its deprecation, if any.
+func kdef(op string, fn kernels.TensorKernel) kernels.KernelDef {
+	d := kernels.KernelDef{Op: op, Since: 1, Run: kernels.Tensors(fn)}
+	if s := ir.FindSchema("", op); s != nil {
+		d.Since = s.Versions[0]
+		if s.Deprecated > 0 {
+			d.Until = s.Deprecated - 1
+		}
+	}
+	return d
 }
