@@ -178,11 +178,50 @@ func ModelProto(m *ir.Model) (*onnxpb.ModelProto, error) {
 		}
 	}
 	mp.OpsetImport = opsetImports(opsets)
-	mp.IrVersion = proto.Int64(m.IRVersion)
-	if m.IRVersion <= 0 {
-		mp.IrVersion = proto.Int64(irVersionFor(opsets[""]))
+	irv := m.IRVersion
+	if irv <= 0 {
+		irv = irVersionFor(opsets[""])
 	}
+	mp.IrVersion = proto.Int64(max(irv, minIRVersion(mp)))
 	return mp, nil
+}
+
+// minIRVersion is the oldest IR version that can express what mp holds:
+// initializers that are not graph inputs need 4, sparse initializers 6,
+// model-local functions 8. A model read from an older file keeps its
+// version unless it has gained such a part.
+func minIRVersion(mp *onnxpb.ModelProto) int64 {
+	v := int64(3)
+	if len(mp.Functions) > 0 {
+		v = 8
+	}
+	var walk func(g *onnxpb.GraphProto)
+	walk = func(g *onnxpb.GraphProto) {
+		if len(g.SparseInitializer) > 0 {
+			v = max(v, 6)
+		}
+		inputs := map[string]bool{}
+		for _, in := range g.Input {
+			inputs[in.GetName()] = true
+		}
+		for _, t := range g.Initializer {
+			if !inputs[t.GetName()] {
+				v = max(v, 4)
+			}
+		}
+		for _, n := range g.Node {
+			for _, a := range n.Attribute {
+				if a.G != nil {
+					walk(a.G)
+				}
+				for _, sg := range a.Graphs {
+					walk(sg)
+				}
+			}
+		}
+	}
+	walk(mp.Graph)
+	return v
 }
 
 // opsetImports lists opsets sorted by domain, the default domain first.

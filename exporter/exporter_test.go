@@ -359,3 +359,24 @@ func TestEncodeValueKinds(t *testing.T) {
 		t.Errorf("float map keys encoded")
 	}
 }
+
+func TestIRVersionRaisedForNewParts(t *testing.T) {
+	f := ir.NewFunc("main")
+	x := f.AddParam("x", ir.TensorType(tensor.Float32, 2))
+	w := f.AddConst("w", tensor.FromSlice([]float32{1, 2}))
+	n := f.NewNode("Add", "", 6, []*ir.Value{x, w}, []string{"y"})
+	f.Results = []*ir.Value{n.Outputs[0]}
+	m := &ir.Model{Graph: f, Opsets: map[string]int{"": 6}, IRVersion: 3}
+	mp, err := ModelProto(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mp.GetIrVersion() != 4 {
+		t.Errorf("ir_version = %d, want 4: IR 3 lists every initializer as an input", mp.GetIrVersion())
+	}
+	w.Param = true
+	f.Consts, f.Params = nil, append(f.Params, w)
+	if mp, _ = ModelProto(m); mp.GetIrVersion() != 3 {
+		t.Errorf("ir_version = %d, want 3 kept", mp.GetIrVersion())
+	}
+}
