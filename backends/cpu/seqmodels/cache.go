@@ -60,6 +60,9 @@ func tensorScatter(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error
 	batch := ps[0]
 	idx := make([]int64, batch)
 	if wi := input(in, 2); wi != nil {
+		if !wi.DType().IsInt() {
+			return nil, fmt.Errorf("write_indices must be int64, got %s", wi.DType())
+		}
 		if err := requireShape(wi, "write_indices", batch); err != nil {
 			return nil, err
 		}

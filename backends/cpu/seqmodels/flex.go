@@ -150,6 +150,9 @@ func applyMod(c *kernels.Ctx, attr string, prec tensor.DType, shape []int, vals 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", attr, err)
 	}
+	if len(outs) != 1 {
+		return nil, fmt.Errorf("%s returned %d values, want 1", attr, len(outs))
+	}
 	r, ok := outs[0].(*tensor.Tensor)
 	if !ok || r == nil {
 		return nil, fmt.Errorf("%s must return a tensor, got %T", attr, outs[0])
