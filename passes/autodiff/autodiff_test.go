@@ -475,6 +475,83 @@ func cases() []gradCase {
 		{name: "Cast same", op: "Cast", shapes: [][]int{{2, 3}}, attrs: []ir.Attr{ir.AInt("to", int64(tensor.Float64))}},
 		{name: "CastLike", op: "CastLike", args: []arg{x(2, 3), fixed(tensor.Scalar(float32(0)))}, h: 1e-2, tol: 1e-4},
 	}
+	// Shape ops.
+	cs = append(cs, []gradCase{
+		{name: "Expand", op: "Expand", args: []arg{x(3, 1), fixed(ints(2, 3, 4))}},
+		{name: "Expand same rank", op: "Expand", args: []arg{x(1, 4), fixed(ints(3, 1))}},
+		{name: "Squeeze", op: "Squeeze", args: []arg{x(2, 1, 3, 1), fixed(ints(1, -1))}},
+		{name: "Squeeze all", op: "Squeeze", args: []arg{x(2, 1, 3, 1)}},
+		{name: "Squeeze opset 11", op: "Squeeze", opset: 11, args: []arg{x(2, 1, 3)}, attrs: []ir.Attr{ir.AInts("axes", 1)}},
+		{name: "Unsqueeze", op: "Unsqueeze", args: []arg{x(2, 3), fixed(ints(0, 3))}},
+		{name: "Unsqueeze opset 11", op: "Unsqueeze", opset: 11, args: []arg{x(2, 3)}, attrs: []ir.Attr{ir.AInts("axes", -1)}},
+		{name: "Flatten", op: "Flatten", args: []arg{x(2, 3, 2)}},
+		{name: "Flatten axis 0", op: "Flatten", args: []arg{x(2, 3, 2)}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
+		{name: "Flatten axis -1", op: "Flatten", args: []arg{x(2, 3, 2)}, attrs: []ir.Attr{ir.AInt("axis", -1)}},
+		{name: "Concat", op: "Concat", args: []arg{x(2, 3), x(2, 1), x(2, 2)}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "Concat axis 0 with const", op: "Concat", args: []arg{x(1, 3), fixed(f64([]int{2, 3}, 1, 2, 3, 4, 5, 6)), x(2, 3)}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
+		{name: "Concat dynamic", op: "Concat", args: []arg{x(2, 3), x(2, 1), x(2, 2)}, attrs: []ir.Attr{ir.AInt("axis", -1)}, dynamic: true},
+		{name: "Concat opset 11", op: "Concat", opset: 11, args: []arg{x(2, 3, 2), x(2, 1, 2)}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "Split", op: "Split", args: []arg{x(2, 6), fixed(ints(1, 2, 3))}, attrs: []ir.Attr{ir.AInt("axis", 1)}, outputs: 3},
+		{name: "Split some outputs", op: "Split", args: []arg{x(5, 2), fixed(ints(2, 1, 2))}, outputs: 3, loss: []int{0, 2}},
+		{name: "Split equal", op: "Split", args: []arg{x(2, 4)}, attrs: []ir.Attr{ir.AInt("axis", -1)}, outputs: 2},
+		{name: "Split opset 18", op: "Split", opset: 18, args: []arg{x(3, 5)}, attrs: []ir.Attr{ir.AInt("axis", 1), ir.AInt("num_outputs", 2)}, outputs: 2},
+		{name: "Split opset 11", op: "Split", opset: 11, args: []arg{x(4, 3)}, attrs: []ir.Attr{ir.AInts("split", 1, 3)}, outputs: 2},
+		{name: "Slice", op: "Slice", args: []arg{x(4, 5), fixed(ints(1, 0)), fixed(ints(3, 4))}},
+		{name: "Slice steps", op: "Slice", args: []arg{x(5, 6), fixed(ints(-1, 1)), fixed(ints(-100, 6)), fixed(ints(0, 1)), fixed(ints(-2, 2))}},
+		{name: "Slice axes", op: "Slice", args: []arg{x(3, 4, 5), fixed(ints(1)), fixed(ints(100)), fixed(ints(-1))}},
+		{name: "Slice runtime", op: "Slice", args: []arg{x(4, 5), runtime(ints(2)), runtime(ints(4)), runtime(ints(1))}},
+		{name: "Slice opset 9", op: "Slice", opset: 9, args: []arg{x(4, 5)}, attrs: []ir.Attr{ir.AInts("starts", 1), ir.AInts("ends", 3), ir.AInts("axes", 1)}},
+		{name: "Slice opset 9 no axes", op: "Slice", opset: 9, args: []arg{x(4, 5)}, attrs: []ir.Attr{ir.AInts("starts", -3, 0), ir.AInts("ends", 100, -1)}},
+		{name: "Pad", op: "Pad", args: []arg{x(2, 3), fixed(ints(1, 0, 0, 2))}},
+		{name: "Pad value", op: "Pad", args: []arg{x(2, 3), fixed(ints(0, 1, 1, 0)), x()}},
+		{name: "Pad crop", op: "Pad", args: []arg{x(3, 4), fixed(ints(-1, 1, 0, -2)), x()}},
+		{name: "Pad reflect", op: "Pad", args: []arg{x(3, 4), fixed(ints(2, 1, 1, 3))}, attrs: []ir.Attr{ir.AString("mode", "reflect")}},
+		{name: "Pad edge", op: "Pad", args: []arg{x(3, 4), fixed(ints(2, 1, 1, 3))}, attrs: []ir.Attr{ir.AString("mode", "edge")}},
+		{name: "Pad wrap", op: "Pad", opset: 19, args: []arg{x(3, 4), fixed(ints(2, 1, 1, 3))}, attrs: []ir.Attr{ir.AString("mode", "wrap")}},
+		{name: "Pad axes", op: "Pad", opset: 18, args: []arg{x(2, 3, 2), fixed(ints(1, 2)), omitted, fixed(ints(1))}},
+		{name: "Pad runtime", op: "Pad", args: []arg{x(2, 3), runtime(ints(1, 1, 0, 1))}},
+		{name: "Pad opset 2", op: "Pad", opset: 2, args: []arg{x(2, 3)}, attrs: []ir.Attr{ir.AInts("pads", 0, 1, 1, 0), ir.AFloat("value", 2)}},
+		{name: "Pad opset 2 crop", op: "Pad", opset: 2, args: []arg{x(3, 4)}, attrs: []ir.Attr{ir.AInts("pads", -1, 2, 1, -1)}},
+		{name: "Pad opset 1", op: "Pad", opset: 1, args: []arg{x(3, 4)}, attrs: []ir.Attr{ir.AInts("paddings", 1, 0, 0, -2)}},
+		{name: "Gather", op: "Gather", args: []arg{x(4, 3), fixed(i64([]int{2, 2}, 0, 3, -1, 0))}},
+		{name: "Gather axis 1", op: "Gather", args: []arg{x(2, 4, 2), fixed(tensor.FromSlice([]int32{1, 1, 2}))}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "Gather scalar index", op: "Gather", args: []arg{x(3, 2), fixed(tensor.Scalar(int64(1)))}},
+		{name: "Gather opset 13 fallback", op: "Gather", opset: 13, args: []arg{x(4, 3), fixed(ints(1, 1, 3))}},
+		{name: "GatherElements", op: "GatherElements", args: []arg{x(3, 3), fixed(i64([]int{2, 3}, 1, 2, 0, 0, 0, -1))}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "GatherElements axis 0", op: "GatherElements", args: []arg{x(3, 2), fixed(i64([]int{4, 2}, 1, 2, 0, 0, 2, 1, 1, 1))}},
+		{name: "GatherND", op: "GatherND", args: []arg{x(3, 2, 2), fixed(i64([]int{3, 2}, 0, 1, 2, 0, 0, 1))}},
+		{name: "GatherND batch", op: "GatherND", args: []arg{x(2, 3, 2), fixed(i64([]int{2, 1}, 2, 0))}, attrs: []ir.Attr{ir.AInt("batch_dims", 1)}},
+		{name: "Tile", op: "Tile", args: []arg{x(2, 3), fixed(ints(2, 3))}},
+		{name: "Tile 3-D", op: "Tile", args: []arg{x(1, 2, 2), fixed(ints(3, 1, 2))}},
+		{name: "Compress", op: "Compress", args: []arg{x(3, 2), fixed(bools([]int{3}, true, false, true))}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
+		{name: "Compress flat", op: "Compress", args: []arg{x(2, 2), fixed(bools([]int{3}, false, true, true))}},
+		{name: "ReverseSequence", op: "ReverseSequence", args: []arg{x(4, 2, 3), fixed(ints(2, 4))}, attrs: []ir.Attr{ir.AInt("batch_axis", 1), ir.AInt("time_axis", 0)}},
+		{name: "DepthToSpace", op: "DepthToSpace", args: []arg{x(1, 8, 2, 3)}, attrs: []ir.Attr{ir.AInt("blocksize", 2)}},
+		{name: "DepthToSpace CRD", op: "DepthToSpace", args: []arg{x(2, 4, 2, 1)}, attrs: []ir.Attr{ir.AInt("blocksize", 2), ir.AString("mode", "CRD")}},
+		{name: "SpaceToDepth", op: "SpaceToDepth", args: []arg{x(1, 2, 4, 6)}, attrs: []ir.Attr{ir.AInt("blocksize", 2)}},
+		{name: "Trilu", op: "Trilu", args: []arg{x(3, 4)}},
+		{name: "Trilu lower k", op: "Trilu", args: []arg{x(2, 3, 4), fixed(tensor.Scalar(int64(-1)))}, attrs: []ir.Attr{ir.AInt("upper", 0)}},
+		{name: "CenterCropPad", op: "CenterCropPad", opset: 18, args: []arg{x(3, 5), fixed(ints(5, 2))}},
+		{name: "ScatterElements", op: "ScatterElements", args: []arg{x(3, 3), fixed(i64([]int{2, 2}, 1, 0, 2, 1)), x(2, 2)}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "ScatterElements add", op: "ScatterElements", args: []arg{x(3, 3), fixed(i64([]int{2, 2}, 1, 1, 2, 2)), x(2, 2)}, attrs: []ir.Attr{ir.AString("reduction", "add")}},
+		{name: "ScatterND", op: "ScatterND", args: []arg{x(3, 2), fixed(i64([]int{2, 1}, 2, 0)), x(2, 2)}},
+		{name: "ScatterND add", op: "ScatterND", args: []arg{x(3, 2), fixed(i64([]int{3, 2}, 2, 0, 2, 0, 1, 1)), x(3)}, attrs: []ir.Attr{ir.AString("reduction", "add")}},
+	}...)
+	for i := 0; i < 3; i++ {
+		s := rshape(2 + shapeRand.IntN(2))
+		rep := make([]int64, len(s))
+		for j := range rep {
+			rep[j] = int64(1 + shapeRand.IntN(3))
+		}
+		cs = append(cs, gradCase{name: fmt.Sprintf("Tile random %v %v", s, rep), op: "Tile", args: []arg{x(s...), fixed(ints(rep...))}})
+		ax := shapeRand.IntN(len(s))
+		idx := make([]int64, 1+shapeRand.IntN(4))
+		for j := range idx {
+			idx[j] = int64(shapeRand.IntN(s[ax]))
+		}
+		cs = append(cs, gradCase{name: fmt.Sprintf("Gather random %v axis %d %v", s, ax, idx), op: "Gather", args: []arg{x(s...), fixed(ints(idx...))}, attrs: []ir.Attr{ir.AInt("axis", int64(ax))}})
+	}
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))

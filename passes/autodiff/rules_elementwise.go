@@ -253,7 +253,7 @@ func init() {
 			return out, nil
 		},
 
-		":Cast": castRule,
+		":Cast":     castRule,
 		":CastLike": castRule,
 	})
 }
