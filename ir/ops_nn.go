@@ -840,11 +840,11 @@ func inferAffineGrid(c *InferCtx) error {
 		if n != 4 && n != 5 {
 			return fmt.Errorf("size must have 4 or 5 values, got %d", n)
 		}
-		out := make([]Dim, n-1)
+		out := make([]Dim, n) // N, spatial..., coordinates
 		for i := range out {
 			out[i] = Unknown()
 		}
-		out[n-2] = Known(int64(n - 2))
+		out[n-1] = Known(int64(n - 2))
 		c.Set(0, TensorOf(tt.Elem, out))
 		return nil
 	}
