@@ -9,7 +9,7 @@ import (
 )
 
 func scales(v ...float32) *tensor.Tensor { return tensor.FromSlice(v) }
-func sizes(v ...int64) *tensor.Tensor   { return tensor.FromSlice(v) }
+func sizes(v ...int64) *tensor.Tensor    { return tensor.FromSlice(v) }
 
 func TestResize(t *testing.T) {
 	x22 := f32([]int{1, 1, 2, 2}, 1, 2, 3, 4)
