@@ -49,7 +49,7 @@ func init() {
 			Infer: inferFlexAttention,
 			Doc:   "scaled dot-product attention with subgraphs that modify the scores and the probabilities"},
 		OpSchema{Name: "RotaryEmbedding", Versions: []int{23},
-			Inputs: "X:T cos_cache:T sin_cache:T position_ids?:M", Outputs: "Y:T", Types: "T=float M=i64",
+			Inputs: "X:T cos_cache:T sin_cache:T position_ids?:M", Outputs: "Y:T", Types: "T=f16,f32,bf16 M=i64",
 			Attrs: []AttrDef{AttrI("interleaved", 0), AttrOpt("num_heads", AttrInt), AttrI("rotary_embedding_dim", 0)},
 			Infer: inferRotaryEmbedding,
 			Doc:   "rotary position embedding: rotates pairs of features by position-dependent angles"},
