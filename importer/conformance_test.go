@@ -159,3 +159,46 @@ func valueMatches(v tensor.Value, want ir.Type) string {
 	}
 	return ""
 }
+
+// TestSpecificTestValues checks a few values of the conformance data whose
+// contents are known: sequences, optionals (empty and full) and sub-byte
+// tensors.
+func TestSpecificTestValues(t *testing.T) {
+	dir, ok := testdataDir()
+	if !ok {
+		t.Skipf("ONNX test data not found at %s", dir)
+	}
+	read := func(c, file string, want ir.Type) tensor.Value {
+		t.Helper()
+		v, err := ReadValue(filepath.Join(dir, "node", c, "test_data_set_0", file), want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	seqI64 := ir.SequenceOf(ir.UnrankedTensor(tensor.Int64))
+	s := read("test_sequence_insert_at_back", "input_0.pb", seqI64).(*tensor.Sequence)
+	if s.Elem != tensor.Int64 || len(s.Tensors) != 3 || s.Tensors[0].Len() != 4 || s.Tensors[2].Int64s()[1] != 9 {
+		t.Errorf("sequence = %v", s)
+	}
+	empty := read("test_loop13_seq", "input_2.pb", ir.SequenceOf(ir.UnrankedTensor(tensor.Float32))).(*tensor.Sequence)
+	if len(empty.Tensors) != 0 || empty.Elem != tensor.Float32 {
+		t.Errorf("empty sequence = %+v", empty)
+	}
+	o := read("test_optional_has_element_empty_optional_input", "input_0.pb", ir.OptionalOf(ir.UnrankedTensor(tensor.Int32))).(*tensor.Optional)
+	if o.Value != nil {
+		t.Errorf("empty optional holds %v", o.Value)
+	}
+	o = read("test_identity_opt", "input_0.pb", ir.OptionalOf(ir.SequenceOf(ir.UnrankedTensor(tensor.Float32)))).(*tensor.Optional)
+	if s, ok := o.Value.(*tensor.Sequence); !ok || len(s.Tensors) != 1 || s.Tensors[0].Float32s()[4] != 5 {
+		t.Errorf("optional sequence = %+v", o.Value)
+	}
+	i4 := read("test_dequantizelinear_int4", "input_0.pb", ir.Type{}).(*tensor.Tensor)
+	// int32_data 0x10, 0xc7, 0x08 packs 0, 1, 7, -4, 8 -> -8.
+	want := []int8{0, 1, 7, -4, -8}
+	for i, w := range want {
+		if int8(i4.Bytes()[i]) != w {
+			t.Errorf("int4 element %d = %d, want %d", i, int8(i4.Bytes()[i]), w)
+		}
+	}
+}

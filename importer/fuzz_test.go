@@ -31,6 +31,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(marshal(f, reluModel()))
 	f.Add(marshal(f, recursiveFunctionModel()))
 	f.Add(marshal(f, sparseModel([]int64{1, 3}, []int64{4})))
+	f.Add(marshal(f, deepModel(3)))
+	f.Add(marshal(f, explodingFunctionsModel(3)))
 	seedFiles(f, "model.onnx")
 	base := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
