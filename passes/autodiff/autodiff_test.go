@@ -552,6 +552,92 @@ func cases() []gradCase {
 		cs = append(cs, gradCase{name: fmt.Sprintf("Gather random %v axis %d %v", s, ax, idx), op: "Gather", args: []arg{x(s...), fixed(ints(idx...))}, attrs: []ir.Attr{ir.AInt("axis", int64(ax))}})
 	}
 
+	// Reductions: every op with several axes settings, axes as attributes
+	// (opset 17; ReduceSum 12) and as inputs (opset 18; ReduceSum 13).
+	for _, op := range []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"} {
+		attrOpset, inputOpset := 17, 18
+		if op == "ReduceSum" {
+			attrOpset, inputOpset = 12, 13
+		}
+		lo, hi := -2.0, 2.0
+		if op == "ReduceLogSum" {
+			lo, hi = 0.5, 2
+		}
+		in := xr(lo, hi, 2, 3, 4)
+		type setting struct {
+			name  string
+			axes  []int64 // nil: not given
+			keep  int64
+			extra []ir.Attr
+		}
+		for _, st := range []setting{
+			{"axis 1", []int64{1}, 1, nil},
+			{"axes 0 -1 flat", []int64{0, -1}, 0, nil},
+			{"all", nil, 1, nil},
+			{"all flat", nil, 0, nil},
+			{"axes 2 0", []int64{2, 0}, 1, nil},
+		} {
+			attrs := []ir.Attr{ir.AInt("keepdims", st.keep)}
+			ac := gradCase{name: fmt.Sprintf("%s %s opset %d", op, st.name, attrOpset), op: op, opset: attrOpset, args: []arg{in}}
+			if st.axes != nil {
+				ac.attrs = append(attrs, ir.AInts("axes", st.axes...))
+			} else {
+				ac.attrs = attrs
+			}
+			ic := gradCase{name: fmt.Sprintf("%s %s opset %d", op, st.name, inputOpset), op: op, opset: inputOpset, args: []arg{in}, attrs: attrs}
+			if st.axes != nil {
+				ic.args = []arg{in, fixed(ints(st.axes...))}
+			}
+			cs = append(cs, ac, ic)
+		}
+		cs = append(cs,
+			gradCase{name: op + " runtime axes flat", op: op, opset: inputOpset, args: []arg{in, runtime(ints(-1, 1))}, attrs: []ir.Attr{ir.AInt("keepdims", 0)}},
+			gradCase{name: op + " runtime axes", op: op, opset: inputOpset, args: []arg{in, runtime(ints(0))}},
+			gradCase{name: op + " dynamic", op: op, opset: inputOpset, args: []arg{in, fixed(ints(1))}, attrs: []ir.Attr{ir.AInt("keepdims", 0)}, dynamic: true},
+		)
+		// With noop_with_empty_axes and no axes the op is elementwise
+		// (ReduceSumSquare squares, ReduceL1 takes |x|); only the ops for
+		// which that is the identity are checked, as the CPU backend
+		// returns the input unchanged for all of them.
+		switch op {
+		case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceLogSumExp":
+			cs = append(cs, gradCase{name: op + " noop", op: op, opset: inputOpset, args: []arg{in, fixed(ints())}, attrs: []ir.Attr{ir.AInt("keepdims", 0), ir.AInt("noop_with_empty_axes", 1)}})
+		}
+	}
+	cs = append(cs, []gradCase{
+		{name: "Softmax", op: "Softmax", shapes: [][]int{{2, 3, 4}}},
+		{name: "Softmax axis 1", op: "Softmax", shapes: [][]int{{2, 3, 4}}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "Softmax axis 0", op: "Softmax", shapes: [][]int{{3, 2}}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
+		{name: "Softmax opset 11", op: "Softmax", opset: 11, shapes: [][]int{{2, 3, 4}}},
+		{name: "Softmax opset 11 axis 2", op: "Softmax", opset: 11, shapes: [][]int{{2, 3, 4}}, attrs: []ir.Attr{ir.AInt("axis", 2)}},
+		{name: "LogSoftmax", op: "LogSoftmax", shapes: [][]int{{2, 3, 4}}},
+		{name: "LogSoftmax axis 0", op: "LogSoftmax", shapes: [][]int{{3, 2}}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
+		{name: "LogSoftmax opset 11", op: "LogSoftmax", opset: 11, shapes: [][]int{{2, 3, 4}}},
+		{name: "Hardmax", op: "Hardmax", shapes: [][]int{{2, 3}}},
+		{name: "Gemm", op: "Gemm", shapes: [][]int{{2, 3}, {3, 4}, {2, 4}}},
+		{name: "Gemm no C", op: "Gemm", shapes: [][]int{{2, 3}, {3, 4}}},
+		{name: "Gemm transA", op: "Gemm", shapes: [][]int{{3, 2}, {3, 4}, {4}}, attrs: []ir.Attr{ir.AInt("transA", 1), ir.AFloat("alpha", 0.5)}},
+		{name: "Gemm transB", op: "Gemm", shapes: [][]int{{2, 3}, {4, 3}, {2, 1}}, attrs: []ir.Attr{ir.AInt("transB", 1), ir.AFloat("beta", -2)}},
+		{name: "Gemm both", op: "Gemm", shapes: [][]int{{3, 2}, {4, 3}, {}}, attrs: []ir.Attr{ir.AInt("transA", 1), ir.AInt("transB", 1), ir.AFloat("alpha", 1.5), ir.AFloat("beta", 0.25)}},
+		{name: "Gemm const B", op: "Gemm", args: []arg{x(2, 2), fixed(f64([]int{2, 2}, 1, 2, 3, 4)), x(1, 2)}},
+		{name: "Gemm opset 9", op: "Gemm", opset: 9, shapes: [][]int{{2, 3}, {3, 4}, {2, 4}}, attrs: []ir.Attr{ir.AInt("transB", 0), ir.AFloat("alpha", 2)}},
+		{name: "Einsum matmul", op: "Einsum", shapes: [][]int{{2, 3}, {3, 4}}, attrs: []ir.Attr{ir.AString("equation", "ij,jk->ik")}},
+		{name: "Einsum batched", op: "Einsum", shapes: [][]int{{2, 2, 3}, {2, 3, 4}}, attrs: []ir.Attr{ir.AString("equation", "bij,bjk->bik")}},
+		{name: "Einsum implicit", op: "Einsum", shapes: [][]int{{2, 3}, {3, 4}}, attrs: []ir.Attr{ir.AString("equation", "ij,jk")}},
+		{name: "Einsum sum", op: "Einsum", shapes: [][]int{{2, 3}}, attrs: []ir.Attr{ir.AString("equation", "ij->")}},
+		{name: "Einsum outer", op: "Einsum", shapes: [][]int{{2}, {3}}, attrs: []ir.Attr{ir.AString("equation", "i,j->ij")}},
+		{name: "Einsum transpose", op: "Einsum", shapes: [][]int{{2, 3, 4}}, attrs: []ir.Attr{ir.AString("equation", "ijk->ki")}},
+		{name: "Einsum summed alone", op: "Einsum", shapes: [][]int{{2, 3}, {3, 4}}, attrs: []ir.Attr{ir.AString("equation", "ij, jk -> i")}},
+		{name: "Einsum three", op: "Einsum", shapes: [][]int{{2, 3}, {3}, {3, 2}}, attrs: []ir.Attr{ir.AString("equation", "ij,j,jk->ik")}},
+		{name: "CumSum", op: "CumSum", args: []arg{x(3, 4), fixed(tensor.Scalar(int64(1)))}},
+		{name: "CumSum reverse exclusive", op: "CumSum", args: []arg{x(3, 4), fixed(tensor.Scalar(int32(0)))}, attrs: []ir.Attr{ir.AInt("reverse", 1), ir.AInt("exclusive", 1)}},
+		{name: "CumSum exclusive runtime axis", op: "CumSum", args: []arg{x(3, 4), runtime(tensor.Scalar(int64(-1)))}, attrs: []ir.Attr{ir.AInt("exclusive", 1)}},
+		{name: "TopK", op: "TopK", args: []arg{x(3, 5), fixed(ints(2))}, outputs: 2, loss: []int{0}},
+		{name: "TopK smallest axis 0", op: "TopK", args: []arg{x(4, 3), fixed(ints(3))}, attrs: []ir.Attr{ir.AInt("axis", 0), ir.AInt("largest", 0)}, outputs: 2, loss: []int{0}},
+		{name: "LpNormalization", op: "LpNormalization", shapes: [][]int{{3, 4}}},
+		{name: "LpNormalization p1 axis 0", op: "LpNormalization", shapes: [][]int{{3, 4}}, attrs: []ir.Attr{ir.AInt("p", 1), ir.AInt("axis", 0)}},
+	}...)
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))
