@@ -193,7 +193,7 @@ func TestFunctionInlining(t *testing.T) {
 		Name: proto.String("Inner"), Domain: proto.String("local"),
 		Input: []string{"a"}, Output: []string{"b"}, Attribute: []string{"alpha"},
 		OpsetImport: []*onnxpb.OperatorSetIdProto{opset("", 17)},
-		Node:        []*onnxpb.NodeProto{node("LeakyRelu", []string{"a"}, []string{"b"}, refAttr("alpha", "alpha", onnxpb.AttributeProto_FLOAT))},
+		Node:        []*onnxpb.NodeProto{named(node("LeakyRelu", []string{"a"}, []string{"b"}, refAttr("alpha", "alpha", onnxpb.AttributeProto_FLOAT)), "lr")},
 	}
 	// Outer(p, q) -> (r, p2, s): t = Inner(p, alpha=@k); r = Add(t, q); p2 = p;
 	// s = Clip(t, q2?) with the optional q2 omitted by the call.
@@ -257,6 +257,15 @@ func TestFunctionInlining(t *testing.T) {
 			if n.Inputs[0] != g.Params[0] || n.Outputs[0].Name != "o2" {
 				t.Errorf("identity = %v -> %v", n.Inputs, n.Outputs)
 			}
+		}
+	}
+	nodeNames := map[string]bool{}
+	for _, n := range g.Nodes {
+		if n.Op == "LeakyRelu" {
+			if n.Name == "" || nodeNames[n.Name] {
+				t.Errorf("inlined node name %q is not unique", n.Name)
+			}
+			nodeNames[n.Name] = true
 		}
 	}
 	if len(alphas) != 2 || alphas[0] != 0.25 || alphas[1] != 0.5 {

@@ -95,7 +95,7 @@ func (b *builder) inline(np *onnxpb.NodeProto, fd *funcDef, sc *scope, f *ir.Fun
 		}
 		return prefix + s
 	}
-	fe := &env{opsets: fd.opsets, rename: rename, attrs: binding}
+	fe := &env{opsets: fd.opsets, rename: rename, attrs: binding, prefix: prefix}
 	if err := b.emitNodes(fp.Node, fsc, f, fe); err != nil {
 		return fmt.Errorf("%s: in function %s: %w", label, funcLabel(fp), err)
 	}

@@ -245,6 +245,8 @@ type env struct {
 	opsets map[string]int
 	// rename maps a local output name to the Value name; nil keeps names.
 	rename func(string) string
+	// prefix is put before the names of nodes (inlined function bodies).
+	prefix string
 	// attrs binds the attributes of the function being inlined.
 	attrs map[string]*onnxpb.AttributeProto
 	// body: converting a function body for Model.Functions: calls are not
@@ -647,6 +649,9 @@ func (b *builder) convertNode(np *onnxpb.NodeProto, sc *scope, f *ir.Func, e *en
 		Op:     np.GetOpType(),
 		Domain: domain,
 		Doc:    np.GetDocString(),
+	}
+	if n.Name != "" {
+		n.Name = e.prefix + n.Name
 	}
 	opset, ok := b.opsetFor(e, domain)
 	if !ok && !b.o.AllowUnknownOps && !e.body {
