@@ -59,7 +59,7 @@ func dropout(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if ratio < 0 || ratio >= 1 {
 		return nil, fmt.Errorf("ratio %g must be in [0, 1) in training mode", ratio)
 	}
-	r := c.Rand()
+	r := randomSource(c)
 	out := tensor.New(x.DType(), x.Shape()...)
 	scale := 1 / (1 - ratio)
 	for i := 0; i < x.Len(); i++ {
@@ -88,13 +88,20 @@ func bernoulli(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	out := tensor.New(dt, in[0].Shape()...)
-	r := c.Rand()
+	r := randomSource(c)
 	for i := 0; i < out.Len(); i++ {
 		p := in[0].Float64At(i)
 		if p < 0 || p > 1 || math.IsNaN(p) {
 			return nil, fmt.Errorf("probability %g at index %d is outside [0, 1]", p, i)
 		}
-		if r.Float64() < p {
+		// One draw per element, by inversion of the binomial(1, p) law on
+		// the smaller of p and 1-p, as numpy's legacy binomial does.
+		u := r.Float64()
+		one := u > 1-p
+		if p > 0.5 {
+			one = !(u > p)
+		}
+		if one {
 			out.SetFloat64At(i, 1)
 		}
 	}
@@ -120,7 +127,7 @@ func randomFill(normal, like bool) kernels.TensorKernel {
 		if err != nil {
 			return nil, err
 		}
-		r := c.Rand()
+		r := randomSource(c)
 		for i := 0; i < out.Len(); i++ {
 			var v float64
 			if normal {
@@ -153,7 +160,7 @@ func multinomial(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := c.Rand()
+	r := randomSource(c)
 	cdf := make([]float64, k)
 	for i := 0; i < b; i++ {
 		mx := math.Inf(-1)
