@@ -156,6 +156,10 @@ func convertModel(mp *onnxpb.ModelProto, o Options) (*ir.Model, error) {
 	if b.opsets, err = b.convertOpsets(mp.OpsetImport, localDomains); err != nil {
 		return nil, err
 	}
+	if len(mp.OpsetImport) == 0 && mp.GetIrVersion() < 3 {
+		// Before IR 3 a model without imports used the first opset.
+		b.opsets[""] = 1
+	}
 	m := &ir.Model{
 		Opsets:          b.opsets,
 		IRVersion:       mp.GetIrVersion(),
