@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"math"
 	"regexp"
+	"strconv"
 	"runtime"
 	"strings"
 	"sync"
@@ -38,8 +40,9 @@ in FILE with the per-category pass table of this run.`,
 		backend := fs.String("backend", "cpu", "`name` of the backend to run on")
 		jsonOut := fs.String("json", "", "write the full report as JSON to `FILE`")
 		markdown := fs.String("markdown", "", "splice the per-category table into the Markdown `FILE`")
-		rtol := fs.Float64("rtol", -1, "relative tolerance for every case (default: each case's own)")
-		atol := fs.Float64("atol", -1, "absolute tolerance for every case (default: each case's own)")
+		var rtol, atol optFloat
+		fs.Var(&rtol, "rtol", "relative tolerance `R` for every case (default: each case's own, usually 1e-3)")
+		fs.Var(&atol, "atol", "absolute tolerance `A` for every case (default: each case's own, usually 1e-7)")
 		minPass := fs.Int("min-pass", 0, "exit 1 when fewer than `N` cases pass")
 		timeout := fs.Duration("timeout", conformance.DefaultTimeout, "abandon a case that runs longer than `D`")
 		jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "run `N` cases at a time")
@@ -78,11 +81,11 @@ in FILE with the per-category pass table of this run.`,
 				return e.errorf("test: no test cases found under %s", strings.Join(dirs, " "))
 			}
 			o := conformance.Options{Backend: *backend, Timeout: *timeout}
-			if *rtol >= 0 {
-				o.RTol = rtol
+			if rtol.set {
+				o.RTol = &rtol.v
 			}
-			if *atol >= 0 {
-				o.ATol = atol
+			if atol.set {
+				o.ATol = &atol.v
 			}
 			var mu sync.Mutex
 			progress := func(r conformance.Result) {
@@ -144,4 +147,26 @@ func spliceMarkdownFile(path string, rep *conformance.Report) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return writeFileAtomic(path, []byte(out))
+}
+
+// optFloat is a float flag that records whether it was given.
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (f *optFloat) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.FormatFloat(f.v, 'g', -1, 64)
+}
+
+func (f *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || math.IsNaN(v) {
+		return fmt.Errorf("want a number >= 0, got %q", s)
+	}
+	f.v, f.set = v, true
+	return nil
 }
