@@ -17,6 +17,13 @@ func attrType(ap *onnxpb.AttributeProto) (ir.AttrType, error) {
 		if t <= 0 || t > onnxpb.AttributeProto_TYPE_PROTOS {
 			return 0, fmt.Errorf("attribute %q has unknown type %d", ap.GetName(), t)
 		}
+		// A zero scalar may be missing (writers of proto3 drop it), but a
+		// value of another type means the attribute is malformed.
+		for _, other := range setFields(ap) {
+			if other != ir.AttrType(t) {
+				return 0, fmt.Errorf("attribute %q is declared %s but holds a %s value", ap.GetName(), ir.AttrType(t), other)
+			}
+		}
 		return ir.AttrType(t), nil
 	}
 	switch {
@@ -50,6 +57,31 @@ func attrType(ap *onnxpb.AttributeProto) (ir.AttrType, error) {
 		return ir.AttrTypeProtos, nil
 	}
 	return 0, fmt.Errorf("attribute %q has no type and no value", ap.GetName())
+}
+
+// setFields lists the attribute types whose value fields are set.
+func setFields(ap *onnxpb.AttributeProto) []ir.AttrType {
+	var ts []ir.AttrType
+	add := func(set bool, t ir.AttrType) {
+		if set {
+			ts = append(ts, t)
+		}
+	}
+	add(ap.F != nil, ir.AttrFloat)
+	add(ap.I != nil, ir.AttrInt)
+	add(ap.S != nil, ir.AttrString)
+	add(ap.T != nil, ir.AttrTensor)
+	add(ap.G != nil, ir.AttrGraph)
+	add(ap.SparseTensor != nil, ir.AttrSparseTensor)
+	add(ap.Tp != nil, ir.AttrTypeProto)
+	add(len(ap.Floats) > 0, ir.AttrFloats)
+	add(len(ap.Ints) > 0, ir.AttrInts)
+	add(len(ap.Strings) > 0, ir.AttrStrings)
+	add(len(ap.Tensors) > 0, ir.AttrTensors)
+	add(len(ap.Graphs) > 0, ir.AttrGraphs)
+	add(len(ap.SparseTensors) > 0, ir.AttrSparseTensors)
+	add(len(ap.TypeProtos) > 0, ir.AttrTypeProtos)
+	return ts
 }
 
 // convertAttr converts an attribute of a node converted in sc/e. keep is
