@@ -1,5 +1,7 @@
 module github.com/onyxgo/onyx
 
-go 1.26
+go 1.26.0
 
 require google.golang.org/protobuf v1.36.12
+
+require golang.org/x/image v0.48.0 // indirect

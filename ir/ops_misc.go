@@ -126,3 +126,16 @@ func inferRandomShape(c *InferCtx) error {
 	c.Set(0, TensorOf(tensor.DType(c.Node.Int("dtype")), dims))
 	return nil
 }
+
+func init() {
+	Register(OpSchema{Name: "ImageDecoder", Versions: []int{20}, Inputs: "encoded_stream:T1", Outputs: "image:T2",
+		Types: "T1=u8", Attrs: []AttrDef{AttrS("pixel_format", "RGB")},
+		Infer: func(c *InferCtx) error {
+			ch := int64(3)
+			if c.Node.Str("pixel_format") == "Grayscale" {
+				ch = 1
+			}
+			c.Set(0, TensorOf(tensor.Uint8, []Dim{Unknown(), Unknown(), Known(ch)}))
+			return nil
+		}, Doc: "decodes an encoded image (PNG, JPEG, BMP, TIFF, WebP, PNM) to pixels"})
+}
