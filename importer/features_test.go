@@ -520,3 +520,26 @@ func TestAllAttributeTypes(t *testing.T) {
 	check("tps", len(n.Attr("tps").TPs) == 2)
 	check("old", n.Attr("old").Type == ir.AttrInt && n.Int("old") == 9)
 }
+
+// TestLargeInitializerOwnsItsData checks that a large initializer decoded
+// without a copy does not alias the caller's bytes.
+func TestLargeInitializerOwnsItsData(t *testing.T) {
+	raw := make([]byte, 4*wrapThreshold)
+	for i := range raw {
+		raw[i] = byte(i)
+	}
+	m := reluModel()
+	m.Graph.Initializer = append(m.Graph.Initializer, rawTensor("w", tensor.Float32, []int64{wrapThreshold}, raw))
+	data := marshal(t, m)
+	im, err := Decode(data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		data[i] = 0
+	}
+	got := im.Graph.Consts[0].Const.Bytes()
+	if !bytes.Equal(got, raw) {
+		t.Errorf("initializer data changed with the input buffer")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/onyxgo/onyx/internal/onnxpb"
 	"github.com/onyxgo/onyx/ir"
@@ -147,6 +148,9 @@ func decodeTensorData(tp *onnxpb.TensorProto, baseDir string) (*tensor.Tensor, e
 	return fromTyped(tp, dt, shape, n)
 }
 
+// wrapThreshold is the size from which raw data is wrapped, not copied.
+const wrapThreshold = 1 << 16
+
 // fromRaw decodes little-endian raw bytes (packed for sub-byte types).
 func fromRaw(dt tensor.DType, shape []int, n int, raw []byte) (*tensor.Tensor, error) {
 	if isSubByte(dt) {
@@ -164,7 +168,15 @@ func fromRaw(dt tensor.DType, shape []int, n int, raw []byte) (*tensor.Tensor, e
 	if len(raw) != want {
 		return nil, fmt.Errorf("%s%v needs %d bytes of raw_data, got %d", dt, shape, want, len(raw))
 	}
-	t, err := tensor.FromBytes(dt, shape, raw)
+	var t *tensor.Tensor
+	var err error
+	if len(raw) >= wrapThreshold && uintptr(unsafe.Pointer(&raw[0]))%64 == 0 {
+		// Large buffers decoded from protobuf are ours alone and aligned as
+		// tensors are: use them without a copy.
+		t, err = tensor.Wrap(dt, shape, raw)
+	} else {
+		t, err = tensor.FromBytes(dt, shape, raw)
+	}
 	if err != nil {
 		return nil, err
 	}
