@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/onyxgo/onyx/backends"
@@ -54,6 +55,8 @@ type gradCase struct {
 	// dynamic declares the dims other than 1 of every graph input
 	// symbolic, so that rules cannot lean on static shapes.
 	dynamic bool
+	// keepStatic lists the inputs that stay static under dynamic.
+	keepStatic []int
 	// h is the finite-difference step (1e-6 when 0) and tol the relative
 	// tolerance (1e-6 when 0), for outputs of low precision.
 	h, tol float64
@@ -128,9 +131,9 @@ func forward(tc gradCase) (*ir.Func, *ir.Node, []*ir.Value, error) {
 		case a.fixed != nil && !a.runtime:
 			ins = append(ins, f.AddConst(inputName(i), a.fixed))
 		case a.fixed != nil:
-			ins = append(ins, f.AddParam(inputName(i), paramType(a.fixed, nil, 0, tc.dynamic, i)))
+			ins = append(ins, f.AddParam(inputName(i), paramType(a.fixed, nil, 0, tc.dynamic && !slices.Contains(tc.keepStatic, i), i)))
 		default:
-			x := f.AddParam(inputName(i), paramType(nil, a.shape, tensor.Float64, tc.dynamic, i))
+			x := f.AddParam(inputName(i), paramType(nil, a.shape, tensor.Float64, tc.dynamic && !slices.Contains(tc.keepStatic, i), i))
 			ins = append(ins, x)
 			xs = append(xs, x)
 		}
@@ -636,6 +639,49 @@ func cases() []gradCase {
 		{name: "TopK smallest axis 0", op: "TopK", args: []arg{x(4, 3), fixed(ints(3))}, attrs: []ir.Attr{ir.AInt("axis", 0), ir.AInt("largest", 0)}, outputs: 2, loss: []int{0}},
 		{name: "LpNormalization", op: "LpNormalization", shapes: [][]int{{3, 4}}},
 		{name: "LpNormalization p1 axis 0", op: "LpNormalization", shapes: [][]int{{3, 4}}, attrs: []ir.Attr{ir.AInt("p", 1), ir.AInt("axis", 0)}},
+	}...)
+
+	// Convolutions and pooling.
+	ai := func(name string, v ...int64) ir.Attr { return ir.AInts(name, v...) }
+	cs = append(cs, []gradCase{
+		{name: "Conv", op: "Conv", shapes: [][]int{{2, 3, 5, 5}, {4, 3, 3, 3}, {4}}},
+		{name: "Conv strides pads", op: "Conv", shapes: [][]int{{1, 2, 6, 7}, {3, 2, 3, 2}}, attrs: []ir.Attr{ai("strides", 2, 2), ai("pads", 1, 0, 1, 2)}},
+		{name: "Conv dilations", op: "Conv", shapes: [][]int{{2, 2, 7, 6}, {2, 2, 2, 3}, {2}}, attrs: []ir.Attr{ai("dilations", 2, 1), ai("pads", 1, 1, 0, 1)}},
+		{name: "Conv everything", op: "Conv", shapes: [][]int{{1, 2, 9, 8}, {2, 2, 3, 2}}, attrs: []ir.Attr{ai("dilations", 2, 2), ai("strides", 2, 3), ai("pads", 2, 1, 1, 0)}},
+		{name: "Conv group", op: "Conv", shapes: [][]int{{2, 4, 5, 6}, {6, 2, 3, 2}, {6}}, attrs: []ir.Attr{ir.AInt("group", 2), ai("strides", 1, 2)}},
+		{name: "Conv depthwise", op: "Conv", shapes: [][]int{{1, 3, 5, 5}, {3, 1, 3, 3}}, attrs: []ir.Attr{ir.AInt("group", 3), ai("pads", 1, 1, 1, 1), ai("strides", 2, 2)}},
+		{name: "Conv same upper", op: "Conv", shapes: [][]int{{1, 2, 5, 6}, {2, 2, 3, 3}}, attrs: []ir.Attr{ir.AString("auto_pad", "SAME_UPPER"), ai("strides", 2, 2)}},
+		{name: "Conv same lower", op: "Conv", shapes: [][]int{{1, 2, 5, 6}, {2, 2, 2, 3}}, attrs: []ir.Attr{ir.AString("auto_pad", "SAME_LOWER")}},
+		{name: "Conv valid", op: "Conv", shapes: [][]int{{1, 2, 5, 6}, {2, 2, 2, 3}}, attrs: []ir.Attr{ir.AString("auto_pad", "VALID"), ai("pads", 1, 1, 1, 1)}},
+		{name: "Conv 1-D", op: "Conv", shapes: [][]int{{2, 2, 7}, {3, 2, 3}, {3}}, attrs: []ir.Attr{ai("strides", 2), ai("pads", 1, 0)}},
+		{name: "Conv 3-D", op: "Conv", shapes: [][]int{{1, 2, 4, 3, 4}, {2, 1, 2, 2, 2}}, attrs: []ir.Attr{ir.AInt("group", 2), ai("strides", 2, 1, 1)}},
+		{name: "Conv dynamic", op: "Conv", shapes: [][]int{{2, 2, 6, 5}, {3, 2, 3, 2}, {3}}, attrs: []ir.Attr{ai("strides", 2, 1), ai("pads", 0, 1, 1, 0)}, dynamic: true, keepStatic: []int{1}},
+		{name: "Conv dynamic group", op: "Conv", shapes: [][]int{{2, 4, 6, 5}, {4, 2, 3, 2}}, attrs: []ir.Attr{ir.AInt("group", 2), ai("strides", 2, 2)}, dynamic: true, keepStatic: []int{1}},
+		{name: "ConvTranspose", op: "ConvTranspose", shapes: [][]int{{2, 3, 3, 4}, {3, 2, 3, 3}, {2}}},
+		{name: "ConvTranspose strides", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 3}, {2, 3, 3, 2}}, attrs: []ir.Attr{ai("strides", 2, 3), ai("pads", 1, 0, 0, 1), ai("output_padding", 1, 2)}},
+		{name: "ConvTranspose dilations group", op: "ConvTranspose", shapes: [][]int{{1, 4, 3, 4}, {4, 1, 2, 3}, {2}}, attrs: []ir.Attr{ir.AInt("group", 2), ai("dilations", 2, 1), ai("strides", 1, 2)}},
+		{name: "ConvTranspose same upper", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}}, attrs: []ir.Attr{ir.AString("auto_pad", "SAME_UPPER"), ai("strides", 2, 2)}},
+		{name: "ConvTranspose output shape", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}}, attrs: []ir.Attr{ai("output_shape", 6, 7), ai("strides", 2, 2)}},
+		{name: "ConvTranspose dynamic", op: "ConvTranspose", shapes: [][]int{{2, 2, 3, 4}, {2, 3, 2, 2}}, attrs: []ir.Attr{ai("strides", 2, 2), ai("pads", 1, 0, 0, 1)}, dynamic: true, keepStatic: []int{1}},
+		{name: "MaxPool", op: "MaxPool", shapes: [][]int{{2, 3, 4, 4}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2)}},
+		{name: "MaxPool overlapping pads", op: "MaxPool", shapes: [][]int{{1, 2, 5, 6}}, attrs: []ir.Attr{ai("kernel_shape", 3, 3), ai("strides", 2, 1), ai("pads", 1, 1, 1, 0)}},
+		{name: "MaxPool ceil dilations", op: "MaxPool", shapes: [][]int{{1, 2, 6, 7}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2), ai("dilations", 2, 1), ir.AInt("ceil_mode", 1)}},
+		{name: "MaxPool with indices", op: "MaxPool", shapes: [][]int{{2, 2, 5, 5}}, attrs: []ir.Attr{ai("kernel_shape", 3, 2), ai("strides", 1, 2)}, outputs: 2, loss: []int{0}},
+		{name: "MaxPool same upper", op: "MaxPool", shapes: [][]int{{1, 2, 5, 5}}, attrs: []ir.Attr{ai("kernel_shape", 2, 3), ai("strides", 2, 2), ir.AString("auto_pad", "SAME_UPPER")}},
+		{name: "MaxPool 1-D", op: "MaxPool", shapes: [][]int{{2, 3, 7}}, attrs: []ir.Attr{ai("kernel_shape", 3), ai("strides", 2)}},
+		{name: "AveragePool", op: "AveragePool", shapes: [][]int{{2, 3, 4, 4}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2)}},
+		{name: "AveragePool pads", op: "AveragePool", shapes: [][]int{{1, 2, 5, 6}}, attrs: []ir.Attr{ai("kernel_shape", 3, 3), ai("strides", 2, 1), ai("pads", 1, 1, 1, 0)}},
+		{name: "AveragePool pads counted", op: "AveragePool", shapes: [][]int{{1, 2, 5, 6}}, attrs: []ir.Attr{ai("kernel_shape", 3, 3), ai("strides", 2, 1), ai("pads", 1, 1, 1, 0), ir.AInt("count_include_pad", 1)}},
+		{name: "AveragePool ceil", op: "AveragePool", shapes: [][]int{{1, 2, 6, 7}}, attrs: []ir.Attr{ai("kernel_shape", 2, 3), ai("strides", 2, 2), ir.AInt("ceil_mode", 1), ai("pads", 0, 1, 0, 1)}},
+		{name: "AveragePool ceil counted", op: "AveragePool", shapes: [][]int{{1, 2, 6, 7}}, attrs: []ir.Attr{ai("kernel_shape", 2, 3), ai("strides", 2, 2), ir.AInt("ceil_mode", 1), ai("pads", 0, 1, 0, 1), ir.AInt("count_include_pad", 1)}},
+		{name: "AveragePool dilations", op: "AveragePool", opset: 19, shapes: [][]int{{1, 2, 7, 6}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("dilations", 2, 2), ai("pads", 1, 0, 0, 1)}},
+		{name: "AveragePool same lower", op: "AveragePool", shapes: [][]int{{1, 1, 5, 5}}, attrs: []ir.Attr{ai("kernel_shape", 2, 3), ai("strides", 2, 2), ir.AString("auto_pad", "SAME_LOWER")}},
+		{name: "AveragePool 1-D", op: "AveragePool", shapes: [][]int{{2, 3, 7}}, attrs: []ir.Attr{ai("kernel_shape", 3), ai("strides", 2), ai("pads", 1, 1)}},
+		{name: "AveragePool dynamic", op: "AveragePool", shapes: [][]int{{2, 2, 6, 5}}, attrs: []ir.Attr{ai("kernel_shape", 3, 2), ai("strides", 2, 2), ai("pads", 1, 1, 0, 0)}, dynamic: true},
+		{name: "GlobalAveragePool", op: "GlobalAveragePool", shapes: [][]int{{2, 3, 4, 5}}},
+		{name: "GlobalMaxPool", op: "GlobalMaxPool", shapes: [][]int{{2, 3, 4, 5}}},
+		{name: "GlobalLpPool", op: "GlobalLpPool", shapes: [][]int{{2, 3, 2, 3}}},
+		{name: "GlobalLpPool p3", op: "GlobalLpPool", shapes: [][]int{{2, 3, 2, 3}}, attrs: []ir.Attr{ir.AInt("p", 3)}},
 	}...)
 
 	// Random shapes for the broadcasting ops.
