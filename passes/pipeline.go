@@ -24,6 +24,12 @@ var Pipeline = []Pass{
 		Doc: "fold inference BatchNormalization into the Conv, ConvTranspose, Gemm or MatMul before it"},
 	{Name: "fuse-matmul-add", Level: 2, Run: fuseMatMulAdd,
 		Doc: "MatMul of a matrix and a constant matrix followed by Add of a constant bias becomes Gemm"},
+	{Name: "fuse-layernorm", Level: 2, Run: fuseLayerNorm,
+		Doc: "the ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add pattern over trailing axes becomes LayerNormalization (opset 17)"},
+	{Name: "fuse-rmsnorm", Level: 2, Run: fuseRMSNorm,
+		Doc: "x / Sqrt(ReduceMean(x^2) + eps) * gamma over trailing axes becomes RMSNormalization (opset 23)"},
+	{Name: "fuse-gelu", Level: 2, Run: fuseGelu,
+		Doc: "x*0.5*(1+Erf(x/sqrt(2))) and its tanh approximation become Gelu (opset 20)"},
 	{Name: "eliminate-dead-code", Level: 1, Run: eliminateDeadCode,
 		Doc: "remove nodes and constants nothing reads"},
 }
@@ -42,6 +48,13 @@ var Constraints = []Constraint{
 	{"fold-batchnorm", "fuse-matmul-add", "folding a BatchNormalization into a MatMul leaves MatMul+Add for the Gemm fusion"},
 	{"fold-batchnorm", "eliminate-dead-code", "folding leaves the old weights unused"},
 	{"fuse-matmul-add", "eliminate-dead-code", "fusions leave the nodes they replaced unused"},
+	{"fold-constants", "fuse-layernorm", "normalization and GELU patterns match constants (eps, 0.5, 1/sqrt(2)) that exporters may write as Constant nodes or small computations"},
+	{"eliminate-common-subexpressions", "fuse-layernorm", "a layer norm written with x - mean computed twice matches once the two are merged"},
+	{"fuse-layernorm", "fuse-rmsnorm", "a layer norm contains an RMS norm of x - mean: fusing that first would leave the mean subtraction behind"},
+	{"fuse-layernorm", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
+	{"fuse-rmsnorm", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
+	{"fuse-gelu", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
+	{"fold-constants", "fuse-gelu", "GELU constants may come as Constant nodes or constant arithmetic"},
 }
 
 // MaxRounds bounds how often the pipeline is repeated while some pass
