@@ -62,6 +62,9 @@ func windowGeom(c *kernels.Ctx, x *tensor.Tensor, kernel []int) (*geom, error) {
 	if err := w.Normalize(nd); err != nil {
 		return nil, err
 	}
+	if err := checkTaps(w.Kernel); err != nil {
+		return nil, err
+	}
 	out, pads, err := w.Output(toInt64s(x.Shape()[2:]))
 	if err != nil {
 		return nil, err
@@ -69,6 +72,22 @@ func windowGeom(c *kernels.Ctx, x *tensor.Tensor, kernel []int) (*geom, error) {
 	return &geom{n: x.Dim(0), c: x.Dim(1), in: append([]int{}, x.Shape()[2:]...), kernel: kernels.ToInts(w.Kernel),
 		strides: kernels.ToInts(w.Strides), dil: kernels.ToInts(w.Dilations), pads: kernels.ToInts(pads),
 		out: kernels.ToInts(out)}, nil
+}
+
+// maxTaps bounds the number of taps of one window, which kernels
+// enumerate up front.
+const maxTaps = 1 << 24
+
+// checkTaps refuses a kernel with more than maxTaps taps.
+func checkTaps(kernel []int64) error {
+	n := int64(1)
+	for _, k := range kernel {
+		n *= k
+		if n > maxTaps {
+			return fmt.Errorf("kernel %v has more than %d taps", kernel, maxTaps)
+		}
+	}
+	return nil
 }
 
 func toInt64s(s []int) []int64 {

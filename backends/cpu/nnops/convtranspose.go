@@ -155,6 +155,9 @@ func col2imKernel(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error)
 	if err := win.Normalize(nd); err != nil {
 		return nil, err
 	}
+	if err := checkTaps(blk); err != nil {
+		return nil, err
+	}
 	blocks, _, err := win.Output(img)
 	if err != nil {
 		return nil, err

@@ -139,3 +139,30 @@ func TestPoolErrors(t *testing.T) {
 		t.Errorf("MaxRoiPool with batch index 3 of 1: no error")
 	}
 }
+
+// Attributes and data from a hostile model must give errors, not
+// exhaust memory or panic.
+func TestHostileInputs(t *testing.T) {
+	x := iota32([]int{1, 1, 4, 4}, 0)
+	if _, err := runOp(t, "MaxPool", 22, []ir.Attr{ir.AInts("kernel_shape", 100000, 100000), ir.AInts("pads", 99999, 99999, 99999, 99999)}, 1, x); err == nil {
+		t.Errorf("MaxPool with 10^10 taps: no error")
+	}
+	if _, err := runOp(t, "RoiAlign", 22, nil, 1, x, f32([]int{1, 4}, 0, 0, 1e30, 1e30), tensor.FromSlice([]int64{0})); err == nil {
+		t.Errorf("RoiAlign with a 1e30 roi: no error")
+	}
+	if _, err := runOp(t, "RoiAlign", 22, nil, 1, x, f32([]int{1, 4}, float32(math.NaN()), 0, 1, 1), tensor.FromSlice([]int64{0})); err == nil {
+		t.Errorf("RoiAlign with a NaN roi: no error")
+	}
+	got := mustRun(t, "RoiAlign", 22, []ir.Attr{ir.AInt("sampling_ratio", 2)}, 1, x, f32([]int{1, 4}, float32(math.NaN()), 0, 1, 1), tensor.FromSlice([]int64{0}))[0]
+	checkClose(t, "NaN roi with sampling_ratio", got, []int{1, 1, 1, 1}, f64s(0), 0, 0)
+	empty := tensor.New(tensor.Float32, 1, 0, 1)
+	if _, err := runOp(t, "Col2Im", 18, nil, 1, empty, tensor.FromSlice([]int64{100000, 100000}), tensor.FromSlice([]int64{100000, 100000})); err == nil {
+		t.Errorf("Col2Im with a 10^10-tap block: no error")
+	}
+	if _, err := runOp(t, "Resize", 19, nil, 1, x, nil, nil, tensor.FromSlice([]int64{1, 1, 1 << 40, 1 << 40})); err == nil {
+		t.Errorf("Resize to 2^80 elements: no error")
+	}
+	// NaN grid positions and offsets read zero.
+	got = mustRun(t, "GridSample", 20, nil, 1, x, f32([]int{1, 1, 1, 2}, float32(math.NaN()), 0))[0]
+	checkClose(t, "NaN grid", got, []int{1, 1, 1, 1}, f64s(0), 0, 0)
+}

@@ -193,6 +193,9 @@ func resize(x *tensor.Tensor, o *resizeOpts) ([]*tensor.Tensor, error) {
 	default:
 		return nil, fmt.Errorf("unknown nearest_mode %q", o.nearest)
 	}
+	if err := tensor.CheckSize(x.DType(), o.out); err != nil {
+		return nil, err
+	}
 	r := x.Rank()
 	taps := make([]*axisTaps, r)
 	anyExtrap := false
@@ -210,9 +213,6 @@ func resize(x *tensor.Tensor, o *resizeOpts) ([]*tensor.Tensor, error) {
 			}
 		}
 		taps[i] = t
-	}
-	if err := tensor.CheckSize(x.DType(), o.out); err != nil {
-		return nil, err
 	}
 	if o.mode == "nearest" && !anyExtrap {
 		return []*tensor.Tensor{resizeGather(x, taps, o.out)}, nil

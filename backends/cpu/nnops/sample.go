@@ -326,6 +326,7 @@ func roiAlignKernel(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 			return nil, fmt.Errorf("roi %d has batch index %d outside [0, %d)", r, batch[r], n)
 		}
 	}
+	errs := make([]error, nr)
 	parallel(nr, func(r int) {
 		off := 0.0
 		if halfPixel {
@@ -338,11 +339,15 @@ func roiAlignKernel(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 			rw, rh = math.Max(rw, 1), math.Max(rh, 1)
 		}
 		bh, bw := rh/float64(oh), rw/float64(ow)
-		gh, gw := sr, sr
+		ghF, gwF := float64(sr), float64(sr)
 		if sr == 0 {
-			gh, gw = int(math.Ceil(rh/float64(oh))), int(math.Ceil(rw/float64(ow)))
+			ghF, gwF = math.Max(0, math.Ceil(rh/float64(oh))), math.Max(0, math.Ceil(rw/float64(ow)))
 		}
-		gh, gw = max(gh, 0), max(gw, 0)
+		if !(ghF*gwF*float64(oh*ow) <= maxTaps) {
+			errs[r] = fmt.Errorf("roi %d (%g x %g) needs too many sample points", r, rh, rw)
+			return
+		}
+		gh, gw := int(ghF), int(gwF)
 		count := float64(max(gh*gw, 1))
 		// The bilinear taps of every sample point of every bin.
 		samples := make([]bilinearSample, 0, oh*ow*gh*gw)
@@ -381,6 +386,11 @@ func roiAlignKernel(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 			}
 		}
 	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	return []*tensor.Tensor{o.finish()}, nil
 }
 
@@ -394,7 +404,7 @@ type bilinearSample struct {
 // sample at (y, x) in an H×W plane, with RoiAlign's edge rules: a point
 // more than one pixel outside reads zero; one within clamps to the edge.
 func bilinearTaps(y, x float64, H, W int) (s bilinearSample) {
-	if y < -1 || y > float64(H) || x < -1 || x > float64(W) || H == 0 || W == 0 {
+	if !(y >= -1 && y <= float64(H) && x >= -1 && x <= float64(W)) || H == 0 || W == 0 {
 		return s
 	}
 	y, x = math.Max(y, 0), math.Max(x, 0)
