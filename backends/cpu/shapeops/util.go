@@ -84,7 +84,8 @@ func attrOrInput(c *kernels.Ctx, in []*tensor.Tensor, name string, inputSince, i
 	return v, err == nil, err
 }
 
-// checkedInts converts int64 dims to ints, rejecting negative ones.
+// checkedDims converts int64 dims to ints, rejecting negative ones and
+// ones past the tensor size limit.
 func checkedDims(v []int64, what string) ([]int, error) {
 	out := make([]int, len(v))
 	for i, x := range v {
