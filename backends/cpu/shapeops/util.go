@@ -248,13 +248,30 @@ func emptyResult(dt tensor.DType, shape []int) (t *tensor.Tensor, done bool, err
 
 // kdef registers fn as the kernel of op for the opsets the op table gives
 // it: from its first version until (excluded) its deprecation, if any.
+// The kernel first checks that every input the op requires is present, so
+// fn may index them.
 func kdef(op string, fn kernels.TensorKernel) kernels.KernelDef {
-	d := kernels.KernelDef{Op: op, Since: 1, Run: kernels.Tensors(fn)}
+	d := kernels.KernelDef{Op: op, Since: 1}
+	var required []ir.Formal
 	if s := ir.FindSchema("", op); s != nil {
 		d.Since = s.Versions[0]
 		if s.Deprecated > 0 {
 			d.Until = s.Deprecated - 1
 		}
+		for i, f := range s.FormalInputs() {
+			if f.Optional || (f.Variadic && i > 0) {
+				break
+			}
+			required = append(required, f)
+		}
 	}
+	d.Run = kernels.Tensors(func(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		for i, f := range required {
+			if i >= len(in) || in[i] == nil {
+				return nil, fmt.Errorf("%s needs input %d (%s)", op, i, f.Name)
+			}
+		}
+		return fn(c, in)
+	})
 	return d
 }
