@@ -677,7 +677,9 @@ func ResizeTarget(in []int64, scales []float32, sizes []int64, axes []int64, pol
 			if in[i] < 0 {
 				continue
 			}
-			o := math.Floor(float64(in[i]) * s)
+			// The product is taken in single precision, as the scales
+			// are: 10 x 0.7f gives 7, not 6.
+			o := math.Floor(float64(float32(float64(in[i]) * s)))
 			if o > float64(tensor.MaxElements) {
 				return nil, nil, fmt.Errorf("scale %g makes axis %d too large", s, i)
 			}

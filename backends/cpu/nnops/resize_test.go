@@ -53,6 +53,9 @@ func TestResize(t *testing.T) {
 			[]*tensor.Tensor{x22, nil, nil, sizes(3, 8)}, []int{1, 1, 3, 3}, ints(1, 1, 2, 1, 1, 2, 3, 3, 4)},
 		{"not_smaller", 18, []ir.Attr{ir.AString("keep_aspect_ratio_policy", "not_smaller"), ir.AInts("axes", 2, 3)},
 			[]*tensor.Tensor{x22, nil, nil, sizes(1, 2)}, []int{1, 1, 2, 2}, ints(1, 2, 3, 4)},
+		// 10 x 0.7f is 7 in single precision (6.99999988 in double).
+		{"single-precision size", 19, []ir.Attr{ir.AString("mode", "linear")},
+			[]*tensor.Tensor{f32([]int{1, 10}, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), nil, scales(1, 0.7)}, []int{1, 7}, ints(1, 1, 1, 1, 1, 1, 1)},
 		// Opset 10 maps coordinates asymmetrically and floors.
 		{"opset 10 nearest", 10, nil, []*tensor.Tensor{x22, scales(1, 1, 2, 2)}, []int{1, 1, 4, 4},
 			ints(1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4)},
