@@ -684,6 +684,55 @@ func cases() []gradCase {
 		{name: "GlobalLpPool p3", op: "GlobalLpPool", shapes: [][]int{{2, 3, 2, 3}}, attrs: []ir.Attr{ir.AInt("p", 3)}},
 	}...)
 
+	// Normalizations, Dropout and losses.
+	pos := func(shape ...int) arg { return xr(0.5, 2, shape...) }
+	tr := []ir.Attr{ir.AInt("training_mode", 1), ir.AFloat("momentum", 0.8)}
+	labels := fixed(ints(2, 0, 3))
+	cs = append(cs, []gradCase{
+		{name: "BatchNormalization", op: "BatchNormalization", args: []arg{x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)}},
+		{name: "BatchNormalization 2-D", op: "BatchNormalization", args: []arg{x(4, 3), x(3), x(3), x(3), pos(3)}, attrs: []ir.Attr{ir.AFloat("epsilon", 0.1)}},
+		{name: "BatchNormalization opset 9", op: "BatchNormalization", opset: 9, args: []arg{x(2, 3, 2), x(3), x(3), x(3), pos(3)}},
+		{name: "BatchNormalization training", op: "BatchNormalization", args: []arg{x(2, 3, 2, 2), x(3), x(3), x(3), pos(3)}, attrs: tr, outputs: 3},
+		{name: "BatchNormalization training Y", op: "BatchNormalization", args: []arg{x(3, 2, 3), x(2), x(2), fixed(f64([]int{2}, 0, 0)), fixed(f64([]int{2}, 1, 1))}, attrs: tr},
+		{name: "BatchNormalization training opset 9", op: "BatchNormalization", opset: 9, args: []arg{x(3, 2, 2), x(2), x(2), x(2), pos(2)}, attrs: []ir.Attr{ir.AFloat("momentum", 0.7)}, outputs: 5, loss: []int{0, 1, 2}},
+		{name: "LayerNormalization", op: "LayerNormalization", args: []arg{x(2, 3, 4), x(4), x(4)}},
+		{name: "LayerNormalization axis 1", op: "LayerNormalization", args: []arg{x(2, 3, 4), x(3, 4), x(1, 4)}, attrs: []ir.Attr{ir.AInt("axis", 1), ir.AFloat("epsilon", 0.01)}},
+		{name: "LayerNormalization statistics", op: "LayerNormalization", args: []arg{x(3, 4), x(4)}, attrs: []ir.Attr{ir.AInt("stash_type", int64(tensor.Float64))}, outputs: 3},
+		{name: "LayerNormalization statistics axis 0", op: "LayerNormalization", args: []arg{x(2, 3), x(2, 3), x(3)}, attrs: []ir.Attr{ir.AInt("axis", 0), ir.AInt("stash_type", int64(tensor.Float64))}, outputs: 3},
+		{name: "InstanceNormalization", op: "InstanceNormalization", args: []arg{x(2, 3, 2, 3), x(3), x(3)}},
+		{name: "GroupNormalization opset 18", op: "GroupNormalization", opset: 18, args: []arg{x(2, 4, 3), x(2), x(2)}, attrs: []ir.Attr{ir.AInt("num_groups", 2)}},
+		{name: "GroupNormalization", op: "GroupNormalization", opset: 21, args: []arg{x(2, 6, 2, 2), x(6), x(6)}, attrs: []ir.Attr{ir.AInt("num_groups", 3), ir.AFloat("epsilon", 0.01)}},
+		{name: "RMSNormalization", op: "RMSNormalization", opset: 23, args: []arg{x(2, 3, 4), x(4)}},
+		{name: "RMSNormalization axis 1", op: "RMSNormalization", opset: 23, args: []arg{x(2, 3, 4), x(3, 1)}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "MeanVarianceNormalization", op: "MeanVarianceNormalization", args: []arg{x(2, 3, 2, 2)}},
+		{name: "MeanVarianceNormalization axes", op: "MeanVarianceNormalization", args: []arg{x(2, 3, 4)}, attrs: []ir.Attr{ir.AInts("axes", 1)}},
+		{name: "LRN", op: "LRN", args: []arg{x(2, 5, 2, 2)}, attrs: []ir.Attr{ir.AInt("size", 3)}},
+		{name: "LRN even", op: "LRN", args: []arg{x(1, 6, 3)}, attrs: []ir.Attr{ir.AInt("size", 4), ir.AFloat("alpha", 0.5), ir.AFloat("beta", 0.6), ir.AFloat("bias", 2)}},
+		{name: "Dropout", op: "Dropout", args: []arg{x(3, 4)}},
+		{name: "Dropout inference", op: "Dropout", args: []arg{x(3, 4), fixed(sc(0.3)), fixed(tensor.Scalar(false))}, outputs: 2, loss: []int{0}},
+		{name: "Dropout training", op: "Dropout", args: []arg{x(4, 5), fixed(sc(0.3)), fixed(tensor.Scalar(true))}, attrs: []ir.Attr{ir.AInt("seed", 3)}, outputs: 2, loss: []int{0}},
+		{name: "Dropout runtime mode", op: "Dropout", args: []arg{x(4, 5), fixed(sc(0.4)), runtime(tensor.Scalar(true))}, attrs: []ir.Attr{ir.AInt("seed", 5)}, outputs: 2, loss: []int{0}},
+		{name: "Dropout opset 10", op: "Dropout", opset: 10, args: []arg{x(3, 4)}},
+		{name: "SoftmaxCrossEntropyLoss", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels}},
+		{name: "SoftmaxCrossEntropyLoss sum", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), fixed(tensor.FromSlice([]int32{2, 0, 3}))}, attrs: []ir.Attr{ir.AString("reduction", "sum")}},
+		{name: "SoftmaxCrossEntropyLoss none", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels}, attrs: []ir.Attr{ir.AString("reduction", "none")}},
+		{name: "SoftmaxCrossEntropyLoss weights", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels, pos(4)}},
+		{name: "SoftmaxCrossEntropyLoss weights sum", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels, pos(4)}, attrs: []ir.Attr{ir.AString("reduction", "sum")}},
+		{name: "SoftmaxCrossEntropyLoss weights none", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels, pos(4)}, attrs: []ir.Attr{ir.AString("reduction", "none")}},
+		{name: "SoftmaxCrossEntropyLoss ignore", op: "SoftmaxCrossEntropyLoss", args: []arg{x(4, 3), fixed(ints(2, 0, 1, 0))}, attrs: []ir.Attr{ir.AInt("ignore_index", 0)}},
+		{name: "SoftmaxCrossEntropyLoss ignore negative weights", op: "SoftmaxCrossEntropyLoss", args: []arg{x(4, 3), fixed(ints(2, -1, 1, 0)), pos(3)}, attrs: []ir.Attr{ir.AInt("ignore_index", -1)}},
+		{name: "SoftmaxCrossEntropyLoss log_prob", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels}, outputs: 2},
+		{name: "SoftmaxCrossEntropyLoss log_prob only", op: "SoftmaxCrossEntropyLoss", args: []arg{x(3, 4), labels}, outputs: 2, loss: []int{1}},
+		{name: "SoftmaxCrossEntropyLoss 3-D", op: "SoftmaxCrossEntropyLoss", args: []arg{x(2, 3, 2), fixed(i64([]int{2, 2}, 0, 2, 1, 1)), pos(3)}, attrs: []ir.Attr{ir.AInt("ignore_index", 1)}, outputs: 2},
+		{name: "SoftmaxCrossEntropyLoss 3-D none", op: "SoftmaxCrossEntropyLoss", args: []arg{x(2, 3, 2), fixed(i64([]int{2, 2}, 0, 2, 1, 1))}, attrs: []ir.Attr{ir.AString("reduction", "none")}},
+		{name: "NegativeLogLikelihoodLoss", op: "NegativeLogLikelihoodLoss", args: []arg{x(3, 4), labels}},
+		{name: "NegativeLogLikelihoodLoss sum", op: "NegativeLogLikelihoodLoss", args: []arg{x(3, 4), labels}, attrs: []ir.Attr{ir.AString("reduction", "sum")}},
+		{name: "NegativeLogLikelihoodLoss none", op: "NegativeLogLikelihoodLoss", args: []arg{x(3, 4), labels}, attrs: []ir.Attr{ir.AString("reduction", "none")}},
+		{name: "NegativeLogLikelihoodLoss weights", op: "NegativeLogLikelihoodLoss", args: []arg{x(3, 4), labels, pos(4)}},
+		{name: "NegativeLogLikelihoodLoss weights none ignore", op: "NegativeLogLikelihoodLoss", args: []arg{x(4, 3), fixed(ints(2, 0, 1, 0)), pos(3)}, attrs: []ir.Attr{ir.AString("reduction", "none"), ir.AInt("ignore_index", 0)}},
+		{name: "NegativeLogLikelihoodLoss 3-D ignore", op: "NegativeLogLikelihoodLoss", args: []arg{x(2, 3, 2), fixed(i64([]int{2, 2}, 0, 2, 1, 1)), pos(3)}, attrs: []ir.Attr{ir.AInt("ignore_index", 2)}},
+	}...)
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))
