@@ -21,63 +21,63 @@ func init() {
 	Register(
 		OpSchema{Name: "Conv", Versions: []int{1, 11, 22},
 			Inputs: "X:T W:T B?:T", Outputs: "Y:T", Types: "T=float",
-			Attrs: convAttrs(), Infer: inferConvLike(0, 1, -1),
+			Attrs: convAttrs(), Infer: nnChecked(inferConvLike(0, 1, -1)),
 			Doc: "N-D convolution with groups, strides, dilations and padding"},
 		OpSchema{Name: "ConvInteger", Versions: []int{10},
 			Inputs: "x:T1 w:T2 x_zero_point?:T1 w_zero_point?:T2", Outputs: "y:T3",
 			Types: "T1=i8,u8 T2=i8,u8 T3=i32",
-			Attrs: convAttrs(), Infer: inferConvLike(0, 1, -2),
+			Attrs: convAttrs(), Infer: nnChecked(inferConvLike(0, 1, -2)),
 			Doc: "integer convolution of zero-point-shifted inputs with int32 accumulation"},
 		OpSchema{Name: "QLinearConv", Versions: []int{10},
 			Inputs:  "x:T1 x_scale:F x_zero_point:T1 w:T2 w_scale:F w_zero_point:T2 y_scale:F y_zero_point:T3 B?:T4",
 			Outputs: "y:T3", Types: "T1=i8,u8 T2=i8,u8 T3=i8,u8 T4=i32 F=f32",
-			Attrs: convAttrs(), Infer: inferConvLike(0, 3, 7),
+			Attrs: convAttrs(), Infer: nnChecked(inferConvLike(0, 3, 7)),
 			Doc: "quantized convolution: dequantize, convolve, requantize"},
 		OpSchema{Name: "ConvTranspose", Versions: []int{1, 11, 22},
 			Inputs: "X:T W:T B?:T", Outputs: "Y:T", Types: "T=float",
 			Attrs: convAttrs(AttrOpt("output_padding", AttrInts), AttrOpt("output_shape", AttrInts)),
-			Infer: inferConvTranspose,
+			Infer: nnChecked(inferConvTranspose),
 			Doc:   "transposed (fractionally strided) N-D convolution"},
 		OpSchema{Name: "DeformConv", Versions: []int{19, 22},
 			Inputs: "X:T W:T offset:T B?:T mask?:T", Outputs: "Y:T", Types: "T=float",
 			Attrs: []AttrDef{AttrOpt("dilations", AttrInts), AttrI("group", 1), AttrOpt("kernel_shape", AttrInts),
 				AttrI("offset_group", 1), AttrOpt("pads", AttrInts), AttrOpt("strides", AttrInts)},
-			Infer: inferConvLike(0, 1, -1),
+			Infer: nnChecked(inferConvLike(0, 1, -1)),
 			Doc:   "deformable convolution: kernel taps displaced by learned offsets, optionally masked"},
 		OpSchema{Name: "MaxPool", Versions: []int{1, 8, 10, 11, 12, 22},
 			Inputs: "X:T", Outputs: "Y:T Indices?:I", Types: "T=float,i8,u8 I=i64",
-			Attrs: poolAttrs(AttrI("storage_order", 0)), Infer: inferPool,
+			Attrs: poolAttrs(AttrI("storage_order", 0)), Infer: nnChecked(inferPool),
 			Doc: "max over sliding windows, optionally with the flat index of each maximum"},
 		OpSchema{Name: "AveragePool", Versions: []int{1, 7, 10, 11, 19, 22},
 			Inputs: "X:T", Outputs: "Y:T", Types: "T=float",
-			Attrs: poolAttrs(AttrI("count_include_pad", 0)), Infer: inferPool,
+			Attrs: poolAttrs(AttrI("count_include_pad", 0)), Infer: nnChecked(inferPool),
 			Doc: "mean over sliding windows"},
 		OpSchema{Name: "LpPool", Versions: []int{1, 2, 11, 18, 22},
 			Inputs: "X:T", Outputs: "Y:T", Types: "T=float",
-			Attrs: poolAttrs(AttrI("p", 2)), Infer: inferPool,
+			Attrs: poolAttrs(AttrI("p", 2)), Infer: nnChecked(inferPool),
 			Doc: "Lp norm over sliding windows"},
 		OpSchema{Name: "GlobalAveragePool", Versions: []int{1, 22},
-			Inputs: "X:T", Outputs: "Y:T", Types: "T=float", Infer: inferGlobalPool,
+			Inputs: "X:T", Outputs: "Y:T", Types: "T=float", Infer: nnChecked(inferGlobalPool),
 			Doc: "mean over all spatial positions"},
 		OpSchema{Name: "GlobalMaxPool", Versions: []int{1, 22},
-			Inputs: "X:T", Outputs: "Y:T", Types: "T=float", Infer: inferGlobalPool,
+			Inputs: "X:T", Outputs: "Y:T", Types: "T=float", Infer: nnChecked(inferGlobalPool),
 			Doc: "max over all spatial positions"},
 		OpSchema{Name: "GlobalLpPool", Versions: []int{1, 2, 22},
 			Inputs: "X:T", Outputs: "Y:T", Types: "T=float", Attrs: []AttrDef{AttrI("p", 2)},
-			Infer: inferGlobalPool, Doc: "Lp norm over all spatial positions"},
+			Infer: nnChecked(inferGlobalPool), Doc: "Lp norm over all spatial positions"},
 		OpSchema{Name: "MaxUnpool", Versions: []int{9, 11, 22},
 			Inputs: "X:T1 I:T2 output_shape?:T2", Outputs: "output:T1", Types: "T1=float T2=i64",
 			Attrs: []AttrDef{AttrReq("kernel_shape", AttrInts), AttrOpt("pads", AttrInts), AttrOpt("strides", AttrInts)},
-			Infer: inferMaxUnpool, Doc: "scatters pooled values back to the positions MaxPool took them from"},
+			Infer: nnChecked(inferMaxUnpool), Doc: "scatters pooled values back to the positions MaxPool took them from"},
 		OpSchema{Name: "MaxRoiPool", Versions: []int{1, 22},
 			Inputs: "X:T rois:T", Outputs: "Y:T", Types: "T=float",
 			Attrs: []AttrDef{AttrReq("pooled_shape", AttrInts), AttrF("spatial_scale", 1)},
-			Infer: inferRoiPool, Doc: "max pooling over regions of interest"},
+			Infer: nnChecked(inferRoiPool), Doc: "max pooling over regions of interest"},
 		OpSchema{Name: "RoiAlign", Versions: []int{10, 16, 22},
 			Inputs: "X:T1 rois:T1 batch_indices:T2", Outputs: "Y:T1", Types: "T1=float T2=i64",
 			Attrs: []AttrDef{AttrS("coordinate_transformation_mode", "half_pixel"), AttrS("mode", "avg"),
 				AttrI("output_height", 1), AttrI("output_width", 1), AttrI("sampling_ratio", 0), AttrF("spatial_scale", 1)},
-			Infer: inferRoiPool, Doc: "bilinearly sampled average or max pooling over regions of interest"},
+			Infer: nnChecked(inferRoiPool), Doc: "bilinearly sampled average or max pooling over regions of interest"},
 		OpSchema{Name: "Resize", Versions: []int{10, 11, 13, 18, 19},
 			Inputs: "X:T1 roi?:T2 scales?:F sizes?:I", Outputs: "Y:T1", Types: "T2=float F=f32 I=i64",
 			Attrs: []AttrDef{AttrI("antialias", 0), AttrOpt("axes", AttrInts),
@@ -85,25 +85,43 @@ func init() {
 				AttrI("exclude_outside", 0), AttrF("extrapolation_value", 0),
 				AttrS("keep_aspect_ratio_policy", "stretch"), AttrS("mode", "nearest"),
 				AttrS("nearest_mode", "round_prefer_floor")},
-			Infer: inferResize,
+			Infer: nnChecked(inferResize),
 			Doc:   "resizes by nearest, linear or cubic interpolation (opset 10: inputs X, scales)"},
 		OpSchema{Name: "Upsample", Versions: []int{7, 9}, Deprecated: 10,
 			Inputs: "X:T scales?:F", Outputs: "Y:T", Types: "F=f32",
 			Attrs: []AttrDef{AttrS("mode", "nearest"), AttrOpt("scales", AttrFloats)},
-			Infer: inferUpsample, Doc: "upsamples by nearest or linear interpolation"},
+			Infer: nnChecked(inferUpsample), Doc: "upsamples by nearest or linear interpolation"},
 		OpSchema{Name: "GridSample", Versions: []int{16, 20, 22},
 			Inputs: "X:T1 grid:T2", Outputs: "Y:T1", Types: "T2=float",
 			Attrs: []AttrDef{AttrI("align_corners", 0), AttrS("mode", "linear"), AttrS("padding_mode", "zeros")},
-			Infer: inferGridSample, Doc: "samples the input at the grid's normalized coordinates"},
+			Infer: nnChecked(inferGridSample), Doc: "samples the input at the grid's normalized coordinates"},
 		OpSchema{Name: "AffineGrid", Versions: []int{20},
 			Inputs: "theta:T1 size:T2", Outputs: "grid:T1", Types: "T1=float T2=i64",
 			Attrs: []AttrDef{AttrI("align_corners", 0)},
-			Infer: inferAffineGrid, Doc: "the sampling grid of a batch of affine transforms"},
+			Infer: nnChecked(inferAffineGrid), Doc: "the sampling grid of a batch of affine transforms"},
 		OpSchema{Name: "Col2Im", Versions: []int{18},
 			Inputs: "input:T image_shape:I block_shape:I", Outputs: "output:T", Types: "I=i64",
 			Attrs: []AttrDef{AttrOpt("dilations", AttrInts), AttrOpt("pads", AttrInts), AttrOpt("strides", AttrInts)},
-			Infer: inferCol2Im, Doc: "rearranges column blocks into an image, summing overlaps"},
+			Infer: nnChecked(inferCol2Im), Doc: "rearranges column blocks into an image, summing overlaps"},
 	)
+}
+
+// nnChecked wraps a shape function so that it first checks that every
+// input the op requires is present; the function may then index them.
+func nnChecked(f InferFunc) InferFunc {
+	return func(c *InferCtx) error {
+		if s := c.Node.Schema; s != nil {
+			for i, fm := range s.FormalInputs() {
+				if fm.Optional || fm.Variadic {
+					continue
+				}
+				if !c.Has(i) || i >= len(c.In) {
+					return fmt.Errorf("%s needs input %d (%s)", c.Node.Op, i, fm.Name)
+				}
+			}
+		}
+		return f(c)
+	}
 }
 
 // Window is the geometry of a sliding-window op (convolution, pooling)

@@ -11,11 +11,11 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.KernelDef{Op: "Conv", Since: 1, Run: kernels.Tensors(convKernel)},
-		kernels.KernelDef{Op: "ConvInteger", Since: 10, Run: kernels.Tensors(convIntegerKernel)},
-		kernels.KernelDef{Op: "QLinearConv", Since: 10, Run: kernels.Tensors(qlinearConvKernel)},
-		kernels.KernelDef{Op: "ConvTranspose", Since: 1, Run: kernels.Tensors(convTransposeKernel)},
-		kernels.KernelDef{Op: "DeformConv", Since: 19, Run: kernels.Tensors(deformConvKernel)},
+		def("Conv", convKernel),
+		def("ConvInteger", convIntegerKernel),
+		def("QLinearConv", qlinearConvKernel),
+		def("ConvTranspose", convTransposeKernel),
+		def("DeformConv", deformConvKernel),
 	)
 }
 

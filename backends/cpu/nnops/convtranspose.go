@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	kernels.Register(kernels.KernelDef{Op: "Col2Im", Since: 18, Run: kernels.Tensors(col2imKernel)})
+	kernels.Register(def("Col2Im", col2imKernel))
 }
 
 // scatter describes how positions of a source grid map onto a destination

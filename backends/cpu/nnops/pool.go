@@ -11,14 +11,14 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.KernelDef{Op: "MaxPool", Since: 1, Run: kernels.Tensors(maxPoolKernel)},
-		kernels.KernelDef{Op: "AveragePool", Since: 1, Run: kernels.Tensors(poolKernel(poolAvg))},
-		kernels.KernelDef{Op: "LpPool", Since: 1, Run: kernels.Tensors(poolKernel(poolLp))},
-		kernels.KernelDef{Op: "GlobalAveragePool", Since: 1, Run: kernels.Tensors(globalPoolKernel(poolAvg))},
-		kernels.KernelDef{Op: "GlobalMaxPool", Since: 1, Run: kernels.Tensors(globalPoolKernel(poolMax))},
-		kernels.KernelDef{Op: "GlobalLpPool", Since: 1, Run: kernels.Tensors(globalPoolKernel(poolLp))},
-		kernels.KernelDef{Op: "MaxUnpool", Since: 9, Run: kernels.Tensors(maxUnpoolKernel)},
-		kernels.KernelDef{Op: "MaxRoiPool", Since: 1, Run: kernels.Tensors(maxRoiPoolKernel)},
+		def("MaxPool", maxPoolKernel),
+		def("AveragePool", poolKernel(poolAvg)),
+		def("LpPool", poolKernel(poolLp)),
+		def("GlobalAveragePool", globalPoolKernel(poolAvg)),
+		def("GlobalMaxPool", globalPoolKernel(poolMax)),
+		def("GlobalLpPool", globalPoolKernel(poolLp)),
+		def("MaxUnpool", maxUnpoolKernel),
+		def("MaxRoiPool", maxRoiPoolKernel),
 	)
 }
 

@@ -12,8 +12,8 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.KernelDef{Op: "Resize", Since: 10, Run: kernels.Tensors(resizeKernel)},
-		kernels.KernelDef{Op: "Upsample", Since: 7, Run: kernels.Tensors(upsampleKernel)},
+		def("Resize", resizeKernel),
+		def("Upsample", upsampleKernel),
 	)
 }
 

@@ -10,9 +10,9 @@ import (
 
 func init() {
 	kernels.Register(
-		kernels.KernelDef{Op: "GridSample", Since: 16, Run: kernels.Tensors(gridSampleKernel)},
-		kernels.KernelDef{Op: "AffineGrid", Since: 20, Run: kernels.Tensors(affineGridKernel)},
-		kernels.KernelDef{Op: "RoiAlign", Since: 10, Run: kernels.Tensors(roiAlignKernel)},
+		def("GridSample", gridSampleKernel),
+		def("AffineGrid", affineGridKernel),
+		def("RoiAlign", roiAlignKernel),
 	)
 }
 
