@@ -733,6 +733,18 @@ func cases() []gradCase {
 		{name: "NegativeLogLikelihoodLoss 3-D ignore", op: "NegativeLogLikelihoodLoss", args: []arg{x(2, 3, 2), fixed(i64([]int{2, 2}, 0, 2, 1, 1)), pos(3)}, attrs: []ir.Attr{ir.AInt("ignore_index", 2)}},
 	}...)
 
+	cs = append(cs, []gradCase{
+		{name: "Mod", op: "Mod", args: []arg{xr(-5, 5, 2, 3), xr(0.7, 2, 3)}, attrs: []ir.Attr{ir.AInt("fmod", 1)}},
+		{name: "Mod negative divisor", op: "Mod", args: []arg{xr(-5, 5, 6), xr(-2, -0.7, 6)}, attrs: []ir.Attr{ir.AInt("fmod", 1)}},
+		{name: "SwiGLU", op: "SwiGLU", opset: 28, args: []arg{xr(-3, 3, 2, 3), x(2, 3)}, attrs: []ir.Attr{ir.AFloat("alpha", 1.3)}},
+		{name: "MaxUnpool", op: "MaxUnpool", args: []arg{x(1, 2, 2, 2), fixed(i64([]int{1, 2, 2, 2}, 0, 3, 9, 14, 17, 18, 28, 31))}, attrs: []ir.Attr{ir.AInts("kernel_shape", 2, 2), ir.AInts("strides", 2, 2)}},
+		{name: "Resize", op: "Resize", args: []arg{x(1, 2, 2, 3), omitted, fixed(tensor.FromSlice([]float32{1, 1, 2, 1.5}))}},
+		{name: "Resize sizes", op: "Resize", args: []arg{x(1, 1, 3, 4), omitted, omitted, fixed(ints(1, 1, 5, 3))}, attrs: []ir.Attr{ir.AString("nearest_mode", "floor")}},
+		{name: "Range", op: "Range", args: []arg{x(), fixed(sc(7.5)), xr(0.5, 1, []int{}...)}},
+		{name: "OneHot", op: "OneHot", args: []arg{fixed(ints(1, 0, 2, 1)), fixed(tensor.Scalar(int64(3))), x(2)}},
+		{name: "OneHot axis 0", op: "OneHot", args: []arg{fixed(i64([]int{2, 2}, 1, 0, 2, -1)), fixed(tensor.Scalar(int64(3))), x(2)}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
+	}...)
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))
