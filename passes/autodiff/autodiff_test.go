@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/onyxgo/onyx/backends"
@@ -340,6 +341,45 @@ func TestRulesAgainstFiniteDifferences(t *testing.T) {
 	}
 }
 
+// needsStatic lists the cases whose rules need static shapes, with the
+// reason they give when the shapes are symbolic.
+var needsStatic = map[string]string{
+	"Concat opset 11":            "before opset 13 needs the sizes",
+	"Slice opset 9":              "before opset 11 needs the input shape",
+	"Slice opset 9 no axes":      "before opset 11 needs the input shape",
+	"Conv same upper":            "auto_pad SAME_UPPER needs the spatial sizes",
+	"Conv same lower":            "auto_pad SAME_LOWER needs the spatial sizes",
+	"ConvTranspose same upper":   "auto_pad or output_shape needs the spatial sizes",
+	"ConvTranspose output shape": "auto_pad or output_shape needs the spatial sizes",
+	"AveragePool same lower":     "auto_pad SAME_LOWER needs the spatial sizes",
+}
+
+// TestRulesWithSymbolicShapes runs every case again with the dims of its
+// inputs symbolic (those of size 1 aside, which broadcasting needs; and
+// convolution weights), so that rules cannot lean on static shapes unless
+// they say so.
+func TestRulesWithSymbolicShapes(t *testing.T) {
+	for _, tc := range gradCases {
+		if tc.dynamic {
+			continue
+		}
+		tc.dynamic = true
+		if tc.op == "Conv" || tc.op == "ConvTranspose" {
+			tc.keepStatic = []int{1} // weights are initializers
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			if why, ok := needsStatic[tc.name]; ok {
+				_, err := build(tc)
+				if err == nil || !strings.Contains(err.Error(), why) {
+					t.Fatalf("want an error saying %q, got %v", why, err)
+				}
+				return
+			}
+			check(t, tc)
+		})
+	}
+}
+
 // TestEveryRuleIsTested keeps the cases in step with the rules.
 func TestEveryRuleIsTested(t *testing.T) {
 	tested := map[string]bool{}
@@ -661,6 +701,7 @@ func cases() []gradCase {
 		{name: "ConvTranspose strides", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 3}, {2, 3, 3, 2}}, attrs: []ir.Attr{ai("strides", 2, 3), ai("pads", 1, 0, 0, 1), ai("output_padding", 1, 2)}},
 		{name: "ConvTranspose dilations group", op: "ConvTranspose", shapes: [][]int{{1, 4, 3, 4}, {4, 1, 2, 3}, {2}}, attrs: []ir.Attr{ir.AInt("group", 2), ai("dilations", 2, 1), ai("strides", 1, 2)}},
 		{name: "ConvTranspose same upper", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}}, attrs: []ir.Attr{ir.AString("auto_pad", "SAME_UPPER"), ai("strides", 2, 2)}},
+		{name: "ConvTranspose valid", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 2}, {2, 1, 2, 3}}, attrs: []ir.Attr{ir.AString("auto_pad", "VALID"), ai("pads", 1, 1, 1, 1), ai("strides", 2, 1)}},
 		{name: "ConvTranspose output shape", op: "ConvTranspose", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}}, attrs: []ir.Attr{ai("output_shape", 6, 7), ai("strides", 2, 2)}},
 		{name: "ConvTranspose dynamic", op: "ConvTranspose", shapes: [][]int{{2, 2, 3, 4}, {2, 3, 2, 2}}, attrs: []ir.Attr{ai("strides", 2, 2), ai("pads", 1, 0, 0, 1)}, dynamic: true, keepStatic: []int{1}},
 		{name: "MaxPool", op: "MaxPool", shapes: [][]int{{2, 3, 4, 4}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2)}},

@@ -42,7 +42,10 @@ func windowOf(n *ir.Node, x *ir.Value, kernel []int64) (window, error) {
 		}
 	}
 	pads := w.Pads
-	if w.AutoPad != "NOTSET" {
+	switch w.AutoPad {
+	case "VALID":
+		pads = make([]int64, 2*(r-2))
+	case "SAME_UPPER", "SAME_LOWER":
 		var err error
 		if _, pads, err = w.Output(in); err != nil {
 			return window{}, err
@@ -146,24 +149,50 @@ func (b *Builder) biasGrad(dy *ir.Value, r int) *ir.Value {
 	return b.reduce("ReduceSum", dy, append([]int64{0}, rangeAxes(2, r)...), false)
 }
 
+// weightGeometry returns the kernel's spatial shape (from kernel_shape or
+// the weight) and, for grouped convolutions, the weight's second dim.
+func weightGeometry(n *ir.Node, w *ir.Value, group int64) (kernel []int64, cg int64, err error) {
+	kernel = n.Ints("kernel_shape")
+	r := w.Type.Rank()
+	if r < 3 {
+		return nil, 0, fmt.Errorf("%s gradient needs the weight's rank, have %s", n.Op, w.Type)
+	}
+	if kernel == nil {
+		for _, d := range w.Type.Shape[2:] {
+			if !d.IsKnown() {
+				return nil, 0, fmt.Errorf("%s gradient needs the kernel shape: kernel_shape or the weight's spatial dims (%s)", n.Op, w.Type)
+			}
+			kernel = append(kernel, d.Size)
+		}
+	}
+	if group != 1 {
+		d := w.Type.Shape[1]
+		if !d.IsKnown() {
+			return nil, 0, fmt.Errorf("%s gradient with groups needs the weight's second dim (%s)", n.Op, w.Type)
+		}
+		cg = d.Size
+	}
+	return kernel, cg, nil
+}
+
 func convRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
 	x, w := n.Inputs[0], n.Inputs[1]
 	bias := n.Input(2)
-	kd, ok := staticDims(w)
-	if !ok {
-		return nil, fmt.Errorf("Conv gradient needs the weight's shape, have %s", w.Type)
-	}
-	win, err := windowOf(n, x, kd[2:])
+	group := n.Int("group")
+	kernel, cg, err := weightGeometry(n, w, group)
 	if err != nil {
 		return nil, err
 	}
-	group := n.Int("group")
+	win, err := windowOf(n, x, kernel)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*ir.Value, len(n.Inputs))
 	if wants(x) {
 		out[0] = b.transposeWindow(dy[0], w, win, group, x, spatialSizes(x), spatialSizes(n.Outputs[0]))
 	}
 	if wants(w) {
-		out[1] = b.weightGrad(x, dy[0], win, group, kd[1])
+		out[1] = b.weightGrad(x, dy[0], win, group, cg)
 	}
 	if wants(bias) {
 		out[2] = b.biasGrad(dy[0], win.nd+2)
@@ -174,20 +203,23 @@ func convRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
 func convTransposeRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
 	x, w := n.Inputs[0], n.Inputs[1]
 	bias := n.Input(2)
-	kd, ok := staticDims(w)
-	if !ok {
-		return nil, fmt.Errorf("ConvTranspose gradient needs the weight's shape, have %s", w.Type)
+	group := n.Int("group")
+	kernel, cg, err := weightGeometry(n, w, group)
+	if err != nil {
+		return nil, err
 	}
 	r := x.Type.Rank()
 	if r < 3 {
 		return nil, fmt.Errorf("ConvTranspose gradient needs an input of known rank 3 or more, have %s", x.Type)
 	}
-	wn := ir.WindowFromNode(n, kd[2:])
+	wn := ir.WindowFromNode(n, kernel)
 	if err := wn.Normalize(r - 2); err != nil {
 		return nil, err
 	}
 	pads := wn.Pads
-	if wn.AutoPad != "NOTSET" || n.HasAttr("output_shape") {
+	if wn.AutoPad == "VALID" && !n.HasAttr("output_shape") {
+		pads = make([]int64, 2*(r-2))
+	} else if wn.AutoPad != "NOTSET" || n.HasAttr("output_shape") {
 		in := spatialSizes(x)
 		for _, s := range in {
 			if s < 0 {
@@ -200,7 +232,6 @@ func convTransposeRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, err
 		}
 	}
 	win := window{kernel: wn.Kernel, strides: wn.Strides, dilations: wn.Dilations, pads: pads, nd: r - 2}
-	group := n.Int("group")
 	out := make([]*ir.Value, len(n.Inputs))
 	if wants(x) {
 		// The adjoint of a transposed convolution is the convolution.
@@ -223,7 +254,7 @@ func convTransposeRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, err
 	if wants(w) {
 		// dW[c, o, k] = Σ x[n, c, i]·dy_pad[n, g·Og + o, i·s + k·d]: the
 		// weight gradient of a convolution of dy by x.
-		out[1] = b.weightGrad(dy[0], x, win, group, kd[1])
+		out[1] = b.weightGrad(dy[0], x, win, group, cg)
 	}
 	if wants(bias) {
 		out[2] = b.biasGrad(dy[0], r)
