@@ -802,3 +802,143 @@ func cases() []gradCase {
 	}
 	return cs
 }
+
+// TestGradientsOfInitializers checks cases whose differentiated inputs are
+// initializers (constants of the graph), as the weights of a model are:
+// their gradients must be computed like those of graph inputs. The finite
+// differences recompile the forward graph with each perturbed constant.
+func TestGradientsOfInitializers(t *testing.T) {
+	names := []string{"Conv group", "Gemm transB", "BatchNormalization training", "LayerNormalization",
+		"SoftmaxCrossEntropyLoss weights", "Clip bounds", "Pow", "PRelu", "MatMul", "Add broadcast", "Gather"}
+	byName := map[string]gradCase{}
+	for _, tc := range gradCases {
+		byName[tc.name] = tc
+	}
+	for _, name := range names {
+		tc, ok := byName[name]
+		if !ok {
+			t.Fatalf("no case %q", name)
+		}
+		t.Run(name, func(t *testing.T) { checkInitializers(t, tc) })
+	}
+}
+
+func checkInitializers(t *testing.T, tc gradCase) {
+	r := rand.New(rand.NewPCG(2, seedOf(tc.name)))
+	vals := map[int]*tensor.Tensor{}
+	for i, a := range tc.inputs() {
+		if a.differentiated() {
+			vals[i] = randTensor(r, a.shape, a.lo, a.hi)
+		}
+	}
+	// mk builds op(inputs) with the differentiated inputs as constants.
+	mk := func() (*ir.Func, *ir.Node, []*ir.Value) {
+		f := ir.NewFunc("f")
+		var ins, xs []*ir.Value
+		for i, a := range tc.inputs() {
+			switch {
+			case a.omit:
+				ins = append(ins, nil)
+			case a.fixed != nil:
+				ins = append(ins, f.AddConst(inputName(i), a.fixed))
+			default:
+				x := f.AddConst(inputName(i), vals[i])
+				ins = append(ins, x)
+				xs = append(xs, x)
+			}
+		}
+		for len(ins) > 0 && ins[len(ins)-1] == nil {
+			ins = ins[:len(ins)-1]
+		}
+		var outs []string
+		for i := 0; i < max(tc.outputs, 1); i++ {
+			outs = append(outs, outputName(i))
+		}
+		n := f.NewNode(tc.op, "", tc.opsetOr(), ins, outs, tc.attrs...)
+		if err := ir.InferShapes(f); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range tc.lossOutputs() {
+			f.Results = append(f.Results, n.Outputs[i])
+		}
+		return f, n, xs
+	}
+	ctx := context.Background()
+	fwd, _, _ := mk()
+	pf, err := cpu.Compile(fwd, backends.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys, err := pf.Run(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, n, xs := mk()
+	in := map[string]*tensor.Tensor{}
+	var grads []*ir.Value
+	for _, i := range tc.lossOutputs() {
+		y := n.Outputs[i]
+		in[weightName(i)] = randTensor(r, ys[outputName(i)].Shape(), 0, 0)
+		gs, err := autodiff.Grad(f, nil, tc.opsetOr(), y, xs, f.AddParam(weightName(i), y.Type))
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads = append(grads, gs...)
+	}
+	f.Results = grads
+	p, err := cpu.Compile(f, backends.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := func() float64 {
+		g, _, _ := mk()
+		pg, err := cpu.Compile(g, backends.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pg.Run(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := 0.0
+		for _, i := range tc.lossOutputs() {
+			w, y := in[weightName(i)], out[outputName(i)]
+			for j := 0; j < y.Len(); j++ {
+				s += y.Float64At(j) * w.Float64At(j)
+			}
+		}
+		return s
+	}
+	k := 0
+	for i, a := range tc.inputs() {
+		if !a.differentiated() {
+			continue
+		}
+		x := vals[i].Float64s()
+		g := make([]float64, len(x))
+		for l := range tc.lossOutputs() {
+			gt := res[grads[l*len(xs)+k].Name]
+			for j := range g {
+				g[j] += gt.Float64At(j)
+			}
+		}
+		k++
+		for j := range x {
+			const h = 1e-6
+			old := x[j]
+			x[j] = old + h
+			up := loss()
+			x[j] = old - h
+			down := loss()
+			x[j] = old
+			num := (up - down) / (2 * h)
+			if !(math.Abs(num-g[j]) <= 1e-6*(1+math.Abs(num))) {
+				t.Errorf("d/d%s[%d]: rule gives %g, finite differences %g", inputName(i), j, g[j], num)
+			}
+		}
+	}
+}

@@ -44,10 +44,16 @@ func isFloat(v *ir.Value) bool {
 	return v != nil && v.Type.Kind == ir.KindTensor && v.Type.Elem.IsFloat()
 }
 
-// wants reports whether a gradient for input v is worth emitting: v is a
-// float tensor that is not a fixed constant.
+// wants reports whether a gradient for input v may be needed: v is
+// present and not known to hold other than floats. Constants are not
+// excluded: the weights of a model are initializers, and their gradients
+// are what training asks for. Gradients nobody reads are dead code.
 func wants(v *ir.Value) bool {
-	return isFloat(v) && constOf(v) == nil
+	if v == nil {
+		return false
+	}
+	t := v.Type
+	return !(t.Kind != ir.KindUnknown && (t.Kind != ir.KindTensor || t.Elem.Valid() && !t.Elem.IsFloat()))
 }
 
 func elemOf(v *ir.Value) tensor.DType {
