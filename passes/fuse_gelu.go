@@ -19,6 +19,7 @@ func fuseGelu(c *Context, f *ir.Func) (bool, error) {
 	if !hasOp(c, "Gelu") {
 		return false, nil
 	}
+	refreshTypes(f)
 	opset := c.Opset("")
 	return eachFunc(f, func(g *ir.Func) (bool, error) {
 		return fuseEach(c, g, func(g *ir.Func, root *ir.Node) bool { return matchGelu(g, root, opset) }), nil

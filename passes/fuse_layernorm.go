@@ -20,6 +20,7 @@ func fuseLayerNorm(c *Context, f *ir.Func) (bool, error) {
 	if !hasOp(c, "LayerNormalization") {
 		return false, nil
 	}
+	refreshTypes(f)
 	opset := c.Opset("")
 	return eachFunc(f, func(g *ir.Func) (bool, error) {
 		return fuseEach(c, g, func(g *ir.Func, root *ir.Node) bool { return matchNorm(g, root, opset, false) }), nil

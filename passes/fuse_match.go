@@ -548,3 +548,12 @@ func (p *pattern) rootMeanSquare(den *ir.Value) (meanSquare, bool) {
 	ms.axes = axes
 	return ms, ok
 }
+
+// refreshTypes re-infers f's types before a fusion matches shapes: types
+// inferred before constant folding are unknown where a shape was computed
+// (torch computes Expand's target shape with a Where), and the fusions
+// only fire on shapes they can prove. An error leaves the types as
+// inference got them; the infer-shapes pass reports it.
+func refreshTypes(f *ir.Func) {
+	_ = ir.InferShapes(f)
+}

@@ -14,6 +14,7 @@ func fuseRMSNorm(c *Context, f *ir.Func) (bool, error) {
 	if !hasOp(c, "RMSNormalization") {
 		return false, nil
 	}
+	refreshTypes(f)
 	opset := c.Opset("")
 	return eachFunc(f, func(g *ir.Func) (bool, error) {
 		return fuseEach(c, g, func(g *ir.Func, root *ir.Node) bool { return matchNorm(g, root, opset, true) }), nil

@@ -30,6 +30,8 @@ var Pipeline = []Pass{
 		Doc: "x / Sqrt(ReduceMean(x^2) + eps) * gamma over trailing axes becomes RMSNormalization (opset 23)"},
 	{Name: "fuse-gelu", Level: 2, Run: fuseGelu,
 		Doc: "x*0.5*(1+Erf(x/sqrt(2))) and its tanh approximation become Gelu (opset 20)"},
+	{Name: "fuse-attention", Level: 2, Run: fuseAttention,
+		Doc: "MatMul(Softmax(scale*MatMul(Q, K^T) + masks), V) on 4-D heads, with KV-cache Concat and grouped K/V heads, becomes Attention (opset 23)"},
 	{Name: "eliminate-dead-code", Level: 1, Run: eliminateDeadCode,
 		Doc: "remove nodes and constants nothing reads"},
 }
@@ -55,6 +57,9 @@ var Constraints = []Constraint{
 	{"fuse-rmsnorm", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
 	{"fuse-gelu", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
 	{"fold-constants", "fuse-gelu", "GELU constants may come as Constant nodes or constant arithmetic"},
+	{"fold-constants", "fuse-attention", "the scale (torch writes Pow(head_size, 0.5)) and the causal mask (a Slice of a constant triangle) must be constants to match"},
+	{"eliminate-noops", "fuse-attention", "an inference Dropout between the Softmax and the product with V hides the pattern"},
+	{"fuse-attention", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
 }
 
 // MaxRounds bounds how often the pipeline is repeated while some pass
