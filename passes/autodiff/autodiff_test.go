@@ -786,6 +786,21 @@ func cases() []gradCase {
 		{name: "OneHot axis 0", op: "OneHot", args: []arg{fixed(i64([]int{2, 2}, 1, 0, 2, -1)), fixed(tensor.Scalar(int64(3))), x(2)}, attrs: []ir.Attr{ir.AInt("axis", 0)}},
 	}...)
 
+	// The emitted reductions, splits and scatters at other opsets.
+	cs = append(cs, []gradCase{
+		{name: "Concat opset 18", op: "Concat", opset: 18, args: []arg{x(2, 3), x(2, 1)}, attrs: []ir.Attr{ir.AInt("axis", 1)}},
+		{name: "Pad edge opset 13", op: "Pad", opset: 13, args: []arg{x(3, 4), fixed(ints(2, 1, 1, 3))}, attrs: []ir.Attr{ir.AString("mode", "edge")}},
+		{name: "Tile opset 13", op: "Tile", opset: 13, args: []arg{x(2, 3), fixed(ints(2, 1))}},
+		{name: "BatchNormalization training opset 18", op: "BatchNormalization", opset: 18, args: []arg{x(2, 3, 2), x(3), x(3), x(3), pos(3)}, attrs: tr, outputs: 3},
+		{name: "LayerNormalization opset 18", op: "LayerNormalization", opset: 18, args: []arg{x(2, 3, 4), x(4), x(4)}},
+		{name: "InstanceNormalization opset 18", op: "InstanceNormalization", opset: 18, args: []arg{x(2, 3, 4), x(3), x(3)}},
+		{name: "LpNormalization opset 18", op: "LpNormalization", opset: 18, shapes: [][]int{{3, 4}}},
+		{name: "SoftmaxCrossEntropyLoss opset 18", op: "SoftmaxCrossEntropyLoss", opset: 18, args: []arg{x(3, 4), labels, pos(4)}},
+		{name: "SoftmaxCrossEntropyLoss opset 12", op: "SoftmaxCrossEntropyLoss", opset: 12, args: []arg{x(2, 3, 2), fixed(i64([]int{2, 2}, 0, 2, 1, 1)), pos(3)}, attrs: []ir.Attr{ir.AInt("ignore_index", 1)}},
+		{name: "GlobalMaxPool opset 18", op: "GlobalMaxPool", opset: 18, shapes: [][]int{{2, 3, 4}}},
+		{name: "ReduceMax opset 12", op: "ReduceMax", opset: 12, args: []arg{x(2, 3, 4)}, attrs: []ir.Attr{ir.AInts("axes", 1), ir.AInt("keepdims", 0)}},
+	}...)
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))
