@@ -32,6 +32,8 @@ var Pipeline = []Pass{
 		Doc: "x*0.5*(1+Erf(x/sqrt(2))) and its tanh approximation become Gelu (opset 20)"},
 	{Name: "fuse-attention", Level: 2, Run: fuseAttention,
 		Doc: "MatMul(Softmax(scale*MatMul(Q, K^T) + masks), V) on 4-D heads, with KV-cache Concat and grouped K/V heads, becomes Attention (opset 23)"},
+	{Name: "sink-transposes", Level: 1, Run: sinkTransposes,
+		Doc: "consecutive Transposes compose and cancel; a Transpose moves past elementwise ops when that makes a pair meet"},
 	{Name: "eliminate-dead-code", Level: 1, Run: eliminateDeadCode,
 		Doc: "remove nodes and constants nothing reads"},
 }
@@ -60,6 +62,8 @@ var Constraints = []Constraint{
 	{"fold-constants", "fuse-attention", "the scale (torch writes Pow(head_size, 0.5)) and the causal mask (a Slice of a constant triangle) must be constants to match"},
 	{"eliminate-noops", "fuse-attention", "an inference Dropout between the Softmax and the product with V hides the pattern"},
 	{"fuse-attention", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
+	{"fuse-attention", "sink-transposes", "attention fusion reads K^T as exporters write it (the Transpose of the split heads); composing it with the head-split Transpose first would make the fusion emit a new one"},
+	{"infer-shapes", "sink-transposes", "a Transpose without perm reverses its input's dims, known from the inferred rank"},
 }
 
 // MaxRounds bounds how often the pipeline is repeated while some pass
