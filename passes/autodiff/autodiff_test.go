@@ -32,6 +32,9 @@ type arg struct {
 	runtime bool
 	// omit leaves an optional input out.
 	omit bool
+	// values gives a differentiated input these values instead of random
+	// ones.
+	values *tensor.Tensor
 }
 
 func (a arg) differentiated() bool { return a.fixed == nil && !a.omit }
@@ -134,7 +137,11 @@ func forward(tc gradCase) (*ir.Func, *ir.Node, []*ir.Value, error) {
 		case a.fixed != nil:
 			ins = append(ins, f.AddParam(inputName(i), paramType(a.fixed, nil, 0, tc.dynamic && !slices.Contains(tc.keepStatic, i), i)))
 		default:
-			x := f.AddParam(inputName(i), paramType(nil, a.shape, tensor.Float64, tc.dynamic && !slices.Contains(tc.keepStatic, i), i))
+			shape := a.shape
+			if a.values != nil {
+				shape = a.values.Shape()
+			}
+			x := f.AddParam(inputName(i), paramType(nil, shape, tensor.Float64, tc.dynamic && !slices.Contains(tc.keepStatic, i), i))
 			ins = append(ins, x)
 			xs = append(xs, x)
 		}
@@ -238,6 +245,9 @@ func check(t *testing.T, tc gradCase) {
 			if a.runtime {
 				in[inputName(i)] = a.fixed
 			}
+		case a.values != nil:
+			in[inputName(i)] = a.values.Clone()
+			diff = append(diff, inputName(i))
 		default:
 			in[inputName(i)] = randTensor(r, a.shape, a.lo, a.hi)
 			diff = append(diff, inputName(i))
@@ -597,7 +607,7 @@ func cases() []gradCase {
 
 	// Reductions: every op with several axes settings, axes as attributes
 	// (opset 17; ReduceSum 12) and as inputs (opset 18; ReduceSum 13).
-	for _, op := range []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"} {
+	for _, op := range []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"} {
 		attrOpset, inputOpset := 17, 18
 		if op == "ReduceSum" {
 			attrOpset, inputOpset = 12, 13
@@ -643,7 +653,7 @@ func cases() []gradCase {
 		// which that is the identity are checked, as the CPU backend
 		// returns the input unchanged for all of them.
 		switch op {
-		case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceLogSumExp":
+		case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceLogSumExp":
 			cs = append(cs, gradCase{name: op + " noop", op: op, opset: inputOpset, args: []arg{in, fixed(ints())}, attrs: []ir.Attr{ir.AInt("keepdims", 0), ir.AInt("noop_with_empty_axes", 1)}})
 		}
 	}
@@ -801,6 +811,15 @@ func cases() []gradCase {
 		{name: "ReduceMax opset 12", op: "ReduceMax", opset: 12, args: []arg{x(2, 3, 4)}, attrs: []ir.Attr{ir.AInts("axes", 1), ir.AInt("keepdims", 0)}},
 	}...)
 
+	cs = append(cs, []gradCase{
+		// Rows with no zero, one zero and two zeros.
+		{name: "ReduceProd zeros", op: "ReduceProd", args: []arg{{values: f64([]int{3, 3}, 0.5, -2, 1.5, 0.7, 0, 3, 0, 2, 0)}, fixed(ints(1))}, opset: 18},
+		{name: "ReduceProd zeros all", op: "ReduceProd", args: []arg{{values: f64([]int{2, 2}, 0.5, -2, 0, 3)}}, attrs: []ir.Attr{ir.AInt("keepdims", 0)}},
+		{name: "LpPool", op: "LpPool", shapes: [][]int{{2, 2, 4, 4}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2)}},
+		{name: "LpPool p3 pads", op: "LpPool", shapes: [][]int{{1, 2, 5, 4}}, attrs: []ir.Attr{ai("kernel_shape", 3, 2), ai("pads", 1, 0, 1, 1), ir.AInt("p", 3)}},
+		{name: "LpPool p1 ceil", op: "LpPool", opset: 18, shapes: [][]int{{1, 2, 5, 6}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2), ir.AInt("p", 1), ir.AInt("ceil_mode", 1)}},
+	}...)
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))
@@ -842,7 +861,10 @@ func checkInitializers(t *testing.T, tc gradCase) {
 	r := rand.New(rand.NewPCG(2, seedOf(tc.name)))
 	vals := map[int]*tensor.Tensor{}
 	for i, a := range tc.inputs() {
-		if a.differentiated() {
+		switch {
+		case a.values != nil:
+			vals[i] = a.values.Clone()
+		case a.differentiated():
 			vals[i] = randTensor(r, a.shape, a.lo, a.hi)
 		}
 	}

@@ -308,15 +308,7 @@ func averagePoolRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error
 	nd := win.nd
 	ones := tensor.New(elemOf(x), 1)
 	ones.SetFloat64At(0, 1)
-	kshape := append([]int{1, 1}, make([]int, nd)...)
-	for i, k := range win.kernel {
-		kshape[2+i] = int(k)
-	}
-	kt := tensor.New(elemOf(x), kshape...)
-	for i := 0; i < kt.Len(); i++ {
-		kt.SetFloat64At(i, 1)
-	}
-	kernel := b.Const(kt)
+	kernel := b.onesKernel(win, x)
 
 	// Counts: a [1, 1, S...] image of ones, padded with ones (pads
 	// counted) or zeros, and with zeros past the end when ceil_mode lets
@@ -342,10 +334,60 @@ func averagePoolRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error
 	count := b.Op("Conv", []*ir.Value{img, kernel}, ir.AInts("strides", win.strides...), ir.AInts("dilations", win.dilations...))
 	count = b.cropTo(count, dy[0], nd)
 
-	g := b.div(dy[0], count)
-	folded := b.Op("Reshape", []*ir.Value{g, b.Op("Concat", []*ir.Value{b.Ints(-1, 1), b.shapeTail(dy[0], 2)}, ir.AInt("axis", 0))})
-	dx := b.transposeWindow(folded, kernel, win, 1, x, spatialSizes(x), spatialSizes(n.Outputs[0]))
-	return []*ir.Value{b.reshapeLike(dx, x)}, nil
+	return []*ir.Value{b.windowAdjoint(b.div(dy[0], count), kernel, win, x, n.Outputs[0])}, nil
+}
+
+// windowAdjoint returns, for each element of x, the sum of g over the
+// windows of a pooling node that cover it: a transposed convolution with
+// a kernel of ones, on batch and channels folded into one axis. y is the
+// pooling output (for its sizes).
+func (b *Builder) windowAdjoint(g, kernel *ir.Value, win window, x, y *ir.Value) *ir.Value {
+	folded := b.Op("Reshape", []*ir.Value{g, b.Op("Concat", []*ir.Value{b.Ints(-1, 1), b.shapeTail(g, 2)}, ir.AInt("axis", 0))})
+	dx := b.transposeWindow(folded, kernel, win, 1, x, spatialSizes(x), spatialSizes(y))
+	return b.reshapeLike(dx, x)
+}
+
+// onesKernel returns a [1, 1, k...] kernel of ones in the type of x.
+func (b *Builder) onesKernel(win window, x *ir.Value) *ir.Value {
+	shape := []int{1, 1}
+	for _, k := range win.kernel {
+		shape = append(shape, int(k))
+	}
+	t := tensor.New(elemOf(x), shape...)
+	for i := 0; i < t.Len(); i++ {
+		t.SetFloat64At(i, 1)
+	}
+	return b.Const(t)
+}
+
+// lpPoolRule: y = (Σ_window |x|^p)^(1/p), so dx = sign(x)·|x|^(p-1) times
+// the window adjoint of dy·y^(1-p) (0 where y is 0).
+func lpPoolRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
+	x, y := n.Inputs[0], n.Outputs[0]
+	if !wants(x) {
+		return []*ir.Value{nil}, nil
+	}
+	if b.opset < 11 {
+		return nil, fmt.Errorf("LpPool gradient needs opset 11 or later")
+	}
+	win, err := windowOf(n, x, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := 2.0
+	if a := n.Attr("p"); a != nil {
+		if a.Type == ir.AttrFloat {
+			p = float64(a.F)
+		} else {
+			p = float64(a.I)
+		}
+	}
+	zero := b.Op("Equal", []*ir.Value{y, b.Scalar(0, y)})
+	safe := b.Op("Where", []*ir.Value{zero, b.Scalar(1, y), y})
+	g := b.Op("Where", []*ir.Value{zero, b.Scalar(0, y), b.mul(dy[0], b.Op("Pow", []*ir.Value{safe, b.Scalar(1-p, y)}))})
+	adj := b.windowAdjoint(g, b.onesKernel(win, x), win, x, y)
+	local := b.mul(b.fn("Sign", x), b.Op("Pow", []*ir.Value{b.fn("Abs", x), b.Scalar(p-1, x)}))
+	return []*ir.Value{b.mul(local, adj)}, nil
 }
 
 func init() {
@@ -354,6 +396,7 @@ func init() {
 		":ConvTranspose": convTransposeRule,
 		":MaxPool":       maxPoolRule,
 		":AveragePool":   averagePoolRule,
+		":LpPool":        lpPoolRule,
 		":GlobalAveragePool": func(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
 			x, y := n.Inputs[0], n.Outputs[0]
 			return []*ir.Value{b.div(b.expandLike(dy[0], x), b.ratio(x, y, x))}, nil

@@ -69,6 +69,18 @@ func init() {
 		":ReduceLogSumExp": reduceRule(func(b *Builder, n *ir.Node, x, y, dy *ir.Value) *ir.Value {
 			return b.mul(dy, b.fn("Exp", b.sub(x, y)))
 		}),
+		":ReduceProd": reduceRule(func(b *Builder, n *ir.Node, x, y, dy *ir.Value) *ir.Value {
+			// The product of the other elements: y/x where x ≠ 0; where
+			// x = 0, the product of the nonzero elements if x is the only
+			// zero, else 0.
+			isZero := b.Op("Equal", []*ir.Value{x, b.Scalar(0, x)})
+			safe := b.Op("Where", []*ir.Value{isZero, b.Scalar(1, x), x})
+			nonzero := b.reduceLike(n, "ReduceProd", safe)
+			zeros := b.reduceLike(n, "ReduceSum", b.mask(isZero, x))
+			lone := b.mul(nonzero, b.mask(b.Op("Equal", []*ir.Value{zeros, b.Scalar(1, zeros)}), x))
+			others := b.Op("Where", []*ir.Value{isZero, b.expandLike(lone, x), b.div(y, safe)})
+			return b.mul(dy, others)
+		}),
 		":ReduceMax": reduceRule(extremumReduce),
 		":ReduceMin": reduceRule(extremumReduce),
 
