@@ -35,8 +35,7 @@ var elementwiseOne = map[string]bool{
 	"IsInf": true, "IsNaN": true, "LeakyRelu": true, "Log": true, "Mish": true, "Neg": true, "Not": true,
 	"Reciprocal": true, "Relu": true, "Round": true, "Selu": true, "Shrink": true, "Sigmoid": true, "Sign": true,
 	"Sin": true, "Sinh": true, "Softplus": true, "Softsign": true, "Sqrt": true, "Tan": true, "Tanh": true,
-	"ThresholdedRelu": true,
-	"Add":             true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Max": true, "Min": true,
+	"ThresholdedRelu": true, "Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Max": true, "Min": true,
 	"Equal": true, "Less": true, "Greater": true, "LessOrEqual": true, "GreaterOrEqual": true,
 }
 
