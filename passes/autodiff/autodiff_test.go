@@ -820,6 +820,15 @@ func cases() []gradCase {
 		{name: "LpPool p1 ceil", op: "LpPool", opset: 18, shapes: [][]int{{1, 2, 5, 6}}, attrs: []ir.Attr{ai("kernel_shape", 2, 2), ai("strides", 2, 2), ir.AInt("p", 1), ir.AInt("ceil_mode", 1)}},
 	}...)
 
+	u8 := func(shape []int, v ...uint8) *tensor.Tensor { return tensor.FromSlice(v, shape...) }
+	i8 := func(shape []int, v ...int8) *tensor.Tensor { return tensor.FromSlice(v, shape...) }
+	cs = append(cs, []gradCase{
+		{name: "DequantizeLinear", op: "DequantizeLinear", args: []arg{fixed(u8([]int{2, 3}, 0, 7, 200, 13, 255, 128)), x(), fixed(tensor.Scalar(uint8(128)))}},
+		{name: "DequantizeLinear opset 10", op: "DequantizeLinear", opset: 10, args: []arg{fixed(u8([]int{2, 3}, 0, 7, 200, 13, 255, 128)), x()}},
+		{name: "DequantizeLinear per axis", op: "DequantizeLinear", args: []arg{fixed(i8([]int{2, 3}, -3, 7, 100, 13, -128, 2)), x(3), fixed(i8([]int{3}, 1, -2, 0))}, attrs: []ir.Attr{ir.AInt("axis", -1)}},
+		{name: "DequantizeLinear blocked", op: "DequantizeLinear", opset: 21, args: []arg{fixed(i8([]int{2, 4}, -3, 7, 100, 13, -128, 2, 5, 9)), x(2, 2)}, attrs: []ir.Attr{ir.AInt("axis", 1), ir.AInt("block_size", 2)}},
+	}...)
+
 	// Random shapes for the broadcasting ops.
 	for i := 0; i < 3; i++ {
 		s := rshape(1 + shapeRand.IntN(3))

@@ -88,7 +88,6 @@ var notYet = map[string]string{
 	":TensorScatter":                "not yet",
 	":LinearAttention":              "not yet",
 	":CausalConvWithState":          "not yet",
-	":DequantizeLinear":             "not yet (the float output is linear in the scale)",
 	"ai.onnx.preview:FlexAttention": "not yet",
 }
 

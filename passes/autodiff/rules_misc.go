@@ -8,7 +8,7 @@ import (
 )
 
 // Gradient rules of assorted ops: Mod, SwiGLU, MaxUnpool, nearest-mode
-// Resize, Range and OneHot.
+// Resize, Range, OneHot and DequantizeLinear.
 
 func init() {
 	register(map[string]Rule{
@@ -66,6 +66,7 @@ func init() {
 			}
 			return routeRule(true, false)(b, n, dy)
 		},
+		":DequantizeLinear": dequantizeRule,
 		":Range": func(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
 			// y_i = start + i·delta; the limit only sets the length.
 			start, delta, y := n.Inputs[0], n.Inputs[2], n.Outputs[0]
@@ -103,3 +104,62 @@ func init() {
 
 // reshape1 makes x a 1-D tensor.
 func (b *Builder) reshape1(x *ir.Value) *ir.Value { return b.Op("Reshape", []*ir.Value{x, b.Ints(-1)}) }
+
+// dequantizeRule: y = (x - zero_point)·scale, with scale per tensor, per
+// slice along axis or per block along axis. Only the scale has a
+// gradient: Σ dy·(x - zero_point) over the elements sharing it.
+func dequantizeRule(b *Builder, n *ir.Node, dy []*ir.Value) ([]*ir.Value, error) {
+	x, scale, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
+	out := make([]*ir.Value, len(n.Inputs))
+	if !wants(scale) || !isFloat(y) {
+		return out, nil
+	}
+	ins := append([]*ir.Value{}, n.Inputs...)
+	ins[1] = b.onesLike(scale)
+	q, err := b.replay(n, ins, 1)
+	if err != nil {
+		return nil, err
+	}
+	g := b.castTo(b.mul(dy[0], q[0]), scale)
+	r, sr := x.Type.Rank(), scale.Type.Rank()
+	switch {
+	case sr == 0 || n.Opset < 13:
+		out[1] = b.sumAll(g, scale)
+	case r < 0 || sr < 0:
+		return nil, fmt.Errorf("DequantizeLinear gradient needs the ranks of x and scale")
+	case n.Int("block_size") == 0:
+		ax, err := ir.NormAxis(n.Int("axis"), r)
+		if err != nil {
+			return nil, err
+		}
+		var axes []int64
+		for i := 0; i < r; i++ {
+			if i != ax {
+				axes = append(axes, int64(i))
+			}
+		}
+		out[1] = b.sumTo(g, axes, scale)
+	default:
+		// Blocks of block_size along axis: [.., D, ..] -> [.., D/B, B, ..].
+		ax, err := ir.NormAxis(n.Int("axis"), r)
+		if err != nil {
+			return nil, err
+		}
+		bs := n.Int("block_size")
+		d := x.Type.Shape[ax]
+		if !d.IsKnown() || d.Size%bs != 0 {
+			return nil, fmt.Errorf("DequantizeLinear gradient needs blocks that divide the axis (%s, block_size %d)", x.Type, bs)
+		}
+		shape := make([]int64, 0, r+1)
+		for i := 0; i < r; i++ {
+			if i == ax {
+				shape = append(shape, d.Size/bs, bs)
+			} else {
+				shape = append(shape, 0)
+			}
+		}
+		split := b.Op("Reshape", []*ir.Value{g, b.Ints(shape...)})
+		out[1] = b.sumTo(split, []int64{int64(ax + 1)}, scale)
+	}
+	return out, nil
+}
