@@ -15,13 +15,11 @@ import (
 	_ "github.com/onyxgo/onyx/backends/cpu"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite expected/<backend>.txt with the cases that pass (runs the light cases too)")
-	light  = flag.Bool("light", false, "run the light cases too (whole CNNs on 224×224 inputs: minutes on the reference backend)")
-)
+var update = flag.Bool("update", false, "rewrite expected/<backend>.txt with the cases that pass")
 
-// lightTimeout bounds one light case: they are whole networks, and slow on
-// a busy machine.
+// lightTimeout bounds one case in the suite tests. It is generous: the
+// light cases are whole CNNs on 224×224 inputs, slow on a busy machine,
+// and a timeout would read as a regression.
 const lightTimeout = 10 * time.Minute
 
 // testData returns the folder of the ONNX backend test data: $ONNX_TESTDATA,
@@ -38,7 +36,7 @@ func testData(t *testing.T) string {
 }
 
 // inShortSubset picks about one case in eight, by a hash of its name, so
-// that -short runs a stable sample of every category.
+// that -short runs a stable sample of every category but light.
 func inShortSubset(name string) bool {
 	h := fnv.New32a()
 	h.Write([]byte(name))
@@ -60,18 +58,15 @@ func runConformance(t *testing.T, backend string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runLight := (*light || *update) && !testing.Short()
-	kept := cases[:0]
-	for _, c := range cases {
-		if c.Category == "light" && !runLight {
-			continue
+	if testing.Short() {
+		kept := cases[:0]
+		for _, c := range cases {
+			if c.Category != "light" && inShortSubset(c.Name) {
+				kept = append(kept, c)
+			}
 		}
-		if testing.Short() && !inShortSubset(c.Name) {
-			continue
-		}
-		kept = append(kept, c)
+		cases = kept
 	}
-	cases = kept
 	manifest := filepath.Join("expected", backend+".txt")
 	expected := map[string]bool{}
 	if !*update {
@@ -87,10 +82,7 @@ func runConformance(t *testing.T, backend string) {
 	start := time.Now()
 	// Light cases go first so that the long ones overlap the many short.
 	sort.SliceStable(cases, func(i, j int) bool { return cases[i].Category == "light" && cases[j].Category != "light" })
-	o := Options{Backend: backend}
-	if runLight {
-		o.Timeout = lightTimeout
-	}
+	o := Options{Backend: backend, Timeout: lightTimeout}
 	results := RunAll(context.Background(), cases, o, runtime.GOMAXPROCS(0), nil)
 	rep := NewReport(backend, results)
 	t.Logf("%s: %d cases in %s: %s", backend, len(cases), time.Since(start).Round(time.Millisecond), rep.Summary())
@@ -118,7 +110,7 @@ func runConformance(t *testing.T, backend string) {
 	}
 	if !testing.Short() {
 		for n := range expected {
-			if !ran[n] && (runLight || !strings.HasPrefix(n, "light/")) {
+			if !ran[n] {
 				t.Errorf("%s lists %s, which is not in the test data", manifest, n)
 			}
 		}
