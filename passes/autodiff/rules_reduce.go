@@ -21,6 +21,9 @@ func reduceRule(local func(b *Builder, n *ir.Node, x, y, dy *ir.Value) *ir.Value
 		if !wants(x) {
 			return out, nil
 		}
+		if _, err := axesOfReduce(n); err != nil {
+			return nil, err
+		}
 		dk, err := b.keptGrad(n, dy[0])
 		if err != nil {
 			return nil, err

@@ -245,7 +245,7 @@ func (b *Builder) reduceLike(n *ir.Node, op string, x *ir.Value) (out *ir.Value)
 	keep := ir.AInt("keepdims", 1)
 	switch {
 	case err != nil:
-		panic(err) // callers read the axes first
+		panic(err) // the reduction rules check the axes first
 	case ax.noop:
 		return x
 	case ax.all:
