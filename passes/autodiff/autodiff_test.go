@@ -988,3 +988,83 @@ func checkInitializers(t *testing.T, tc gradCase) {
 		}
 	}
 }
+
+// TestGradientOpTrainsSmallNetwork runs a Gradient node over a two-layer
+// network with a cross-entropy loss, its weights initializers, through the
+// CPU backend (which expands the node with the rules), and compares the
+// gradients with finite differences of the loss.
+func TestGradientOpTrainsSmallNetwork(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	w1, b1 := randTensor(r, []int{4, 5}, 0, 0), randTensor(r, []int{5}, 0, 0)
+	gamma := randTensor(r, []int{5}, 0.5, 2)
+	w2 := randTensor(r, []int{3, 5}, 0, 0)
+	xv := randTensor(r, []int{6, 4}, -2, 2)
+	labels := ints(0, 2, 1, 1, 0, 2)
+	weights := map[string]*tensor.Tensor{"W1": w1, "B1": b1, "G": gamma, "W2": w2}
+	order := []string{"W1", "B1", "G", "W2"}
+	build := func(withGrad bool) *ir.Func {
+		f := ir.NewFunc("net")
+		x := f.AddParam("x", ir.TensorType(tensor.Float64, 6, 4))
+		cs := map[string]*ir.Value{}
+		for _, k := range order {
+			cs[k] = f.AddConst(k, weights[k])
+		}
+		lab := f.AddConst("labels", labels)
+		h := f.NewNode("Gemm", "", defaultOpset, []*ir.Value{x, cs["W1"], cs["B1"]}, []string{"h"}).Outputs[0]
+		a := f.NewNode("Tanh", "", defaultOpset, []*ir.Value{h}, []string{"a"}).Outputs[0]
+		nrm := f.NewNode("LayerNormalization", "", defaultOpset, []*ir.Value{a, cs["G"]}, []string{"n"}).Outputs[0]
+		logits := f.NewNode("Gemm", "", defaultOpset, []*ir.Value{nrm, cs["W2"]}, []string{"logits"}, ir.AInt("transB", 1)).Outputs[0]
+		loss := f.NewNode("SoftmaxCrossEntropyLoss", "", defaultOpset, []*ir.Value{logits, lab}, []string{"loss"}).Outputs[0]
+		f.Results = []*ir.Value{loss}
+		if withGrad {
+			var outs []string
+			for _, k := range order {
+				outs = append(outs, "d"+k)
+			}
+			g := f.NewNode("Gradient", autodiff.TrainingDomain, 1, []*ir.Value{x}, outs, ir.AStrings("xs", order...), ir.AString("y", "loss"))
+			f.Results = append(f.Results, g.Outputs...)
+		}
+		if err := ir.InferShapes(f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	ctx := context.Background()
+	in := map[string]*tensor.Tensor{"x": xv}
+	p, err := cpu.Compile(build(true), backends.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := func() float64 {
+		p, err := cpu.Compile(build(false), backends.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Run(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out["loss"].Float64At(0)
+	}
+	for _, k := range order {
+		g := res["d"+k].Float64s()
+		v := weights[k].Float64s()
+		for j := range v {
+			const h = 1e-6
+			old := v[j]
+			v[j] = old + h
+			up := loss()
+			v[j] = old - h
+			down := loss()
+			v[j] = old
+			num := (up - down) / (2 * h)
+			if !(math.Abs(num-g[j]) <= 1e-6*(1+math.Abs(num))) {
+				t.Errorf("d loss/d %s[%d]: Gradient gives %g, finite differences %g", k, j, g[j], num)
+			}
+		}
+	}
+}
