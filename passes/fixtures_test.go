@@ -36,9 +36,10 @@ var fixtureCases = []fixtureCase{
 	// the cached causal attention are fused.
 	{"gpt2", map[string]int{"LayerNormalization": 5, "Gelu": 2, "Attention": 2},
 		[]string{"Tanh", "Pow", "Softmax", "Where", "Concat"}},
-	// RMS norms written out, grouped-query attention with a KV cache.
-	{"llama", map[string]int{"RMSNormalization": 5, "Attention": 2},
-		[]string{"ReduceMean", "Sqrt", "Softmax", "Expand"}},
+	// RMS norms written out, rotate-half rotary embeddings of Q and K,
+	// grouped-query attention with a KV cache.
+	{"llama", map[string]int{"RMSNormalization": 5, "Attention": 2, "RotaryEmbedding": 4},
+		[]string{"ReduceMean", "Sqrt", "Softmax", "Expand", "Concat", "Neg", "Slice"}},
 	{"vit", map[string]int{"LayerNormalization": 5, "Gelu": 2, "Attention": 2},
 		[]string{"Erf", "Softmax"}},
 	{"resnet", map[string]int{"Conv": 6}, []string{"BatchNormalization"}},

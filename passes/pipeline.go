@@ -30,6 +30,8 @@ var Pipeline = []Pass{
 		Doc: "x / Sqrt(ReduceMean(x^2) + eps) * gamma over trailing axes becomes RMSNormalization (opset 23)"},
 	{Name: "fuse-gelu", Level: 2, Run: fuseGelu,
 		Doc: "x*0.5*(1+Erf(x/sqrt(2))) and its tanh approximation become Gelu (opset 20)"},
+	{Name: "fuse-rotary", Level: 2, Run: fuseRotary,
+		Doc: "the rotate-half rotary embedding x*cos + Concat(-x2, x1)*sin on 4-D heads becomes RotaryEmbedding (opset 23)"},
 	{Name: "fuse-attention", Level: 2, Run: fuseAttention,
 		Doc: "MatMul(Softmax(scale*MatMul(Q, K^T) + masks), V) on 4-D heads, with KV-cache Concat and grouped K/V heads, becomes Attention (opset 23)"},
 	{Name: "sink-transposes", Level: 1, Run: sinkTransposes,
@@ -62,6 +64,8 @@ var Constraints = []Constraint{
 	{"fold-constants", "fuse-attention", "the scale (torch writes Pow(head_size, 0.5)) and the causal mask (a Slice of a constant triangle) must be constants to match"},
 	{"eliminate-noops", "fuse-attention", "an inference Dropout between the Softmax and the product with V hides the pattern"},
 	{"fuse-attention", "eliminate-dead-code", "fusions leave the constants of the patterns they replaced unused"},
+	{"fold-constants", "fuse-rotary", "the cos and sin tables are slices of constant buffers that must be folded to be read"},
+	{"fuse-rotary", "eliminate-dead-code", "the fused node takes new half-width tables, leaving the full ones unused"},
 	{"fuse-attention", "sink-transposes", "attention fusion reads K^T as exporters write it (the Transpose of the split heads); composing it with the head-split Transpose first would make the fusion emit a new one"},
 	{"infer-shapes", "sink-transposes", "a Transpose without perm reverses its input's dims, known from the inferred rank"},
 }
