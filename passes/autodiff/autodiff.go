@@ -4,7 +4,9 @@
 // respect to each x. The backward graph is plain IR, so it is optimized,
 // exported and run on any backend like the forward one.
 //
-// Gradient rules live in one table (rules.go), one entry per op.
+// Gradient rules live in one table, one entry per op: the map in rules.go,
+// filled per op family by the rules_*.go files. differentiable.go says
+// which ops need a rule; a test fails when one lacks it.
 package autodiff
 
 import (
