@@ -5,11 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"math"
+	"os"
 	"regexp"
-	"strconv"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +48,8 @@ in FILE with the per-category pass table of this run.`,
 		jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "run `N` cases at a time")
 		run := fs.String("run", "", "run only the cases whose name (category/case) matches `REGEXP`")
 		verbose := fs.Bool("v", false, "print every case and the whole op table")
+		optimize := fs.Bool("optimize", false, "optimize each model (and write and reread it as ONNX) before running it")
+		level := fs.Int("level", 0, "optimizer `level` with --optimize (default 2)")
 		return func(e *env, dirs []string) int {
 			if len(dirs) == 0 {
 				fmt.Fprintf(e.stderr, "onyx test: no DIR given\nusage: onyx test DIR... [flags]\n")
@@ -80,7 +82,7 @@ in FILE with the per-category pass table of this run.`,
 			if len(cases) == 0 {
 				return e.errorf("test: no test cases found under %s", strings.Join(dirs, " "))
 			}
-			o := conformance.Options{Backend: *backend, Timeout: *timeout}
+			o := conformance.Options{Backend: *backend, Timeout: *timeout, Optimize: *optimize, OptimizeLevel: *level}
 			if rtol.set {
 				o.RTol = &rtol.v
 			}

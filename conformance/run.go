@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/onyxgo/onyx/backends"
 	"github.com/onyxgo/onyx/backends/cpu"
+	"github.com/onyxgo/onyx/exporter"
 	"github.com/onyxgo/onyx/importer"
 	"github.com/onyxgo/onyx/ir"
+	"github.com/onyxgo/onyx/passes"
 	"github.com/onyxgo/onyx/tensor"
 )
 
@@ -33,6 +36,12 @@ type Options struct {
 	Threads int
 	// Skip maps case names to the reason they are not run.
 	Skip map[string]string
+	// Optimize runs the optimizer (package passes) on each model, writes
+	// the result as ONNX and reads it back before running it, so that a
+	// case passes only if the optimized file is still correct.
+	Optimize bool
+	// OptimizeLevel is the optimizer level with Optimize (0: its default).
+	OptimizeLevel int
 }
 
 func (o Options) backend() string {
@@ -128,6 +137,24 @@ func RunCase(ctx context.Context, c Case, o Options) Result {
 	return res
 }
 
+// optimizeAndReload optimizes m, encodes the result as ONNX and decodes it
+// again.
+func optimizeAndReload(m *ir.Model, level int) (*ir.Model, error) {
+	if _, err := passes.Run(m, passes.Options{Level: level}); err != nil {
+		return nil, err
+	}
+	data, err := exporter.Encode(m)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	out, err := importer.Decode(data, importer.Options{BaseDir: filepath.Dir(m.Path), AllowUnknownOps: true})
+	if err != nil {
+		return nil, fmt.Errorf("reload: %w", err)
+	}
+	out.Path = m.Path
+	return out, nil
+}
+
 // runCase does the work of RunCase: load, compile, feed, run, compare.
 func runCase(ctx context.Context, c Case, o Options, setOps func([]string)) (ops []string, st Status, reason, detail string) {
 	fail := func(err error) ([]string, Status, string, string) {
@@ -140,6 +167,11 @@ func runCase(ctx context.Context, c Case, o Options, setOps func([]string)) (ops
 	}
 	ops = ModelOps(m.Graph)
 	setOps(ops)
+	if o.Optimize {
+		if m, err = optimizeAndReload(m, o.OptimizeLevel); err != nil {
+			return fail(fmt.Errorf("optimize: %w", err))
+		}
+	}
 	b, err := backends.Lookup(o.backend())
 	if err != nil {
 		return fail(err)
