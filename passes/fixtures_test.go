@@ -128,7 +128,8 @@ func runGraph(t *testing.T, f *ir.Func, inputs map[string]*tensor.Tensor) map[st
 }
 
 // compareOutputs requires every wanted output, with its shape, and values
-// within tol (absolute, or relative for magnitudes above 1).
+// within tol (absolute, or relative for magnitudes above 1); NaN matches
+// NaN.
 func compareOutputs(t *testing.T, when string, got, want map[string]*tensor.Tensor, tol float64) {
 	t.Helper()
 	names := make([]string, 0, len(want))
@@ -149,6 +150,9 @@ func compareOutputs(t *testing.T, when string, got, want map[string]*tensor.Tens
 		worst, at := 0.0, -1
 		for i := 0; i < w.Len(); i++ {
 			a, b := g.Float64At(i), w.Float64At(i)
+			if math.IsNaN(a) && math.IsNaN(b) {
+				continue
+			}
 			d := math.Abs(a-b) / math.Max(1, math.Abs(b))
 			if d > worst || math.IsNaN(d) {
 				worst, at = d, i
