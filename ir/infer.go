@@ -22,6 +22,9 @@ type InferCtx struct {
 	Out []Type
 	// consts holds the constant value of inputs known at inference time.
 	consts []*tensor.Tensor
+	// partial holds the partial value of inputs (see Partial), and
+	// outPartial those the shape function computes for its outputs.
+	partial, outPartial [][]SymInt
 }
 
 // NumInputs returns the number of input slots of the node.
@@ -61,16 +64,225 @@ func NewInferCtx(n *Node, in []Type, consts []*tensor.Tensor) *InferCtx {
 	return c
 }
 
+// Partial values.
+//
+// Graphs compute the shapes they need at run time from the shapes of
+// other tensors: Shape, then Gather, Slice, Unsqueeze, Concat and integer
+// arithmetic, then Reshape, Expand, ConstantOfShape... Inference follows
+// such computations on small integer tensors element by element: the
+// partial value of an integer tensor of rank 0 or 1 (with at most
+// MaxPartialLen elements) says, for each element, whether it is a known
+// number, a symbolic dim of some tensor, or unknown. Constants are fully
+// known partial values; shape functions compute the partial value of
+// their output from those of their inputs (SetPartial), and an output
+// whose partial value is fully known becomes a constant for the shape
+// functions of its users (Const).
+
+// MaxPartialLen bounds the length of the integer vectors inference tracks
+// the values of.
+const MaxPartialLen = 64
+
+// SymInt is what inference knows of one integer: a known value (any sign),
+// a symbolic dim (a size named Sym), or nothing.
+type SymInt struct {
+	Val   int64
+	Known bool
+	Sym   string
+}
+
+// KnownInt returns a known integer.
+func KnownInt(v int64) SymInt { return SymInt{Val: v, Known: true} }
+
+// DimInt returns the integer a dim stands for.
+func DimInt(d Dim) SymInt {
+	if d.IsKnown() {
+		return KnownInt(d.Size)
+	}
+	return SymInt{Sym: d.Param}
+}
+
+// Dim returns s as a dim: a known size when s is known and not negative,
+// the symbolic dim it names, or an unknown dim.
+func (s SymInt) Dim() Dim {
+	switch {
+	case s.Known && s.Val >= 0:
+		return Known(s.Val)
+	case !s.Known && s.Sym != "":
+		return Sym(s.Sym)
+	}
+	return Unknown()
+}
+
+// Same reports whether s and t are known to be equal.
+func (s SymInt) Same(t SymInt) bool {
+	if s.Known || t.Known {
+		return s.Known && t.Known && s.Val == t.Val
+	}
+	return s.Sym != "" && s.Sym == t.Sym
+}
+
+func (s SymInt) String() string {
+	switch {
+	case s.Known:
+		return fmt.Sprint(s.Val)
+	case s.Sym != "":
+		return s.Sym
+	}
+	return "?"
+}
+
+// DimsInts returns the integers of dims.
+func DimsInts(ds []Dim) []SymInt {
+	out := make([]SymInt, len(ds))
+	for i, d := range ds {
+		out[i] = DimInt(d)
+	}
+	return out
+}
+
+// AllKnown reports whether every element of v is known, and returns them.
+func AllKnown(v []SymInt) ([]int64, bool) {
+	out := make([]int64, len(v))
+	for i, s := range v {
+		if !s.Known {
+			return nil, false
+		}
+		out[i] = s.Val
+	}
+	return out, true
+}
+
+// constPartial returns the elements of a small integer constant.
+func constPartial(t *tensor.Tensor) ([]SymInt, bool) {
+	if t == nil || !t.DType().IsInt() || t.Rank() > 1 || t.Len() > MaxPartialLen {
+		return nil, false
+	}
+	vs := t.Int64sOf()
+	out := make([]SymInt, len(vs))
+	for i, v := range vs {
+		out[i] = KnownInt(v)
+	}
+	return out, true
+}
+
+// Partial returns what is known of the elements of input i, an integer
+// tensor of rank 0 or 1: from its constant value, or from the partial
+// value the shape function of its producer computed. ok is false when
+// nothing is known.
+func (c *InferCtx) Partial(i int) ([]SymInt, bool) {
+	if !c.Has(i) {
+		return nil, false
+	}
+	if t := c.Const(i); t != nil {
+		return constPartial(t)
+	}
+	if i < len(c.partial) && c.partial[i] != nil {
+		return c.partial[i], true
+	}
+	return nil, false
+}
+
+// PartialRank returns the rank of input i (0 or 1) when its partial value
+// is known, else -1.
+func (c *InferCtx) PartialRank(i int) int {
+	if _, ok := c.Partial(i); !ok {
+		return -1
+	}
+	if t := c.Const(i); t != nil {
+		return t.Rank()
+	}
+	if r := c.In[i].Rank(); r == 0 || r == 1 {
+		return r
+	}
+	return -1
+}
+
+// SetPartial records what is known of the elements of output i, an
+// integer tensor of rank 0 (one element) or 1. It is dropped when it does
+// not fit the output's inferred type.
+func (c *InferCtx) SetPartial(i int, v []SymInt) {
+	if i >= len(c.Out) || len(v) > MaxPartialLen {
+		return
+	}
+	if c.outPartial == nil {
+		c.outPartial = make([][]SymInt, len(c.Out))
+	}
+	c.outPartial[i] = append([]SymInt{}, v...)
+}
+
+// partialFits reports whether a partial value of n elements fits type t,
+// and returns t with its length filled in.
+func partialFits(t Type, n int) (Type, bool) {
+	if t.Kind != KindTensor || !t.HasShape || (t.Elem != tensor.Int64 && t.Elem != tensor.Int32) {
+		return t, false
+	}
+	switch len(t.Shape) {
+	case 0:
+		return t, n == 1
+	case 1:
+		d := t.Shape[0]
+		if d.IsKnown() {
+			return t, d.Size == int64(n)
+		}
+		t = t.Clone()
+		t.Shape[0] = Known(int64(n))
+		return t, true
+	}
+	return t, false
+}
+
+// partialTensor returns a fully known partial value as a tensor of type t.
+func partialTensor(t Type, v []SymInt) *tensor.Tensor {
+	vals, ok := AllKnown(v)
+	if !ok {
+		return nil
+	}
+	shape := []int{}
+	if len(t.Shape) == 1 {
+		shape = []int{len(vals)}
+	}
+	switch t.Elem {
+	case tensor.Int64:
+		return tensor.FromSlice(vals, shape...)
+	case tensor.Int32:
+		xs := make([]int32, len(vals))
+		for i, x := range vals {
+			if int64(int32(x)) != x {
+				return nil
+			}
+			xs[i] = int32(x)
+		}
+		return tensor.FromSlice(xs, shape...)
+	}
+	return nil
+}
+
+// inferState is what InferShapes knows of values beyond their types.
+type inferState struct {
+	// consts holds the values of Constant node outputs and of outputs
+	// whose partial value is fully known.
+	consts map[*Value]*tensor.Tensor
+	// partial holds partial values (nil: not tracked).
+	partial map[*Value][]SymInt
+}
+
 // InferNode runs n's shape function on the current types of its inputs and
 // stores the results in its output values. Declared output types are kept
 // where inference knows less.
 func InferNode(n *Node, consts map[*Value]*tensor.Tensor) error {
+	return inferNode(n, &inferState{consts: consts})
+}
+
+func inferNode(n *Node, st *inferState) error {
 	if n.Schema == nil {
 		if err := ResolveNode(n); err != nil {
 			return err
 		}
 	}
 	c := &InferCtx{Node: n, In: make([]Type, len(n.Inputs)), Out: make([]Type, len(n.Outputs)), consts: make([]*tensor.Tensor, len(n.Inputs))}
+	if st.partial != nil {
+		c.partial = make([][]SymInt, len(n.Inputs))
+	}
 	for i, v := range n.Inputs {
 		if v == nil {
 			continue
@@ -78,8 +290,11 @@ func InferNode(n *Node, consts map[*Value]*tensor.Tensor) error {
 		c.In[i] = v.Type
 		if v.Const != nil && !v.Param {
 			c.consts[i] = v.Const
-		} else if t := consts[v]; t != nil {
+		} else if t := st.consts[v]; t != nil {
 			c.consts[i] = t
+		}
+		if st.partial != nil {
+			c.partial[i] = st.partial[v]
 		}
 	}
 	if err := n.Schema.Infer(c); err != nil {
@@ -90,6 +305,19 @@ func InferNode(n *Node, consts map[*Value]*tensor.Tensor) error {
 			continue
 		}
 		o.Type = mergeTypes(o.Type, c.Out[i])
+		if st.partial == nil || i >= len(c.outPartial) || c.outPartial[i] == nil {
+			continue
+		}
+		pv := c.outPartial[i]
+		t, ok := partialFits(o.Type, len(pv))
+		if !ok {
+			continue
+		}
+		o.Type = t
+		st.partial[o] = pv
+		if ct := partialTensor(t, pv); ct != nil && st.consts != nil {
+			st.consts[o] = ct
+		}
 	}
 	return nil
 }
@@ -128,23 +356,21 @@ func mergeTypes(declared, inferred Type) Type {
 // (Reshape's shape, Slice's starts, ...) are seen. Nodes whose op is
 // unknown are reported as errors.
 func InferShapes(f *Func) error {
-	consts := map[*Value]*tensor.Tensor{}
-	return inferFunc(f, consts)
+	st := &inferState{consts: map[*Value]*tensor.Tensor{}, partial: map[*Value][]SymInt{}}
+	return inferFunc(f, st)
 }
 
-func inferFunc(f *Func, consts map[*Value]*tensor.Tensor) error {
+func inferFunc(f *Func, st *inferState) error {
 	for _, n := range f.Nodes {
-		for _, g := range n.Subgraphs() {
-			if err := inferFunc(g, consts); err != nil {
-				return err
-			}
+		if err := inferSubgraphs(n, st); err != nil {
+			return err
 		}
-		if err := InferNode(n, consts); err != nil {
+		if err := inferNode(n, st); err != nil {
 			return fmt.Errorf("node %s: %w", n, err)
 		}
 		if n.Op == "Constant" && n.Domain == "" && len(n.Outputs) == 1 && n.Outputs[0] != nil {
 			if t := ConstantNodeValue(n); t != nil {
-				consts[n.Outputs[0]] = t
+				st.consts[n.Outputs[0]] = t
 			}
 		}
 	}
@@ -303,4 +529,268 @@ func NormAxis(axis int64, rank int) (int, error) {
 		axis += int64(rank)
 	}
 	return int(axis), nil
+}
+
+// Subgraphs.
+
+// maxBodyPasses bounds how often a loop body is inferred again while the
+// types of its carried values settle.
+const maxBodyPasses = 4
+
+// inferSubgraphs infers the subgraphs of n, before n itself. The
+// parameters of Loop, Scan and SequenceMap bodies are typed from the
+// node's inputs, merged with what the body declares. A carried value (a
+// Loop's loop-carried dependencies, a Scan's states) may change shape from
+// one iteration to the next: the body is inferred again with each such
+// parameter widened to cover what the body returns for it, until the
+// types settle.
+func inferSubgraphs(n *Node, st *inferState) error {
+	gs := n.Subgraphs()
+	if len(gs) == 0 {
+		return nil
+	}
+	body := n.Graph("body")
+	if NormDomain(n.Domain) != "" || body == nil {
+		for _, g := range gs {
+			if err := inferFunc(g, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	in := func(i int) Type {
+		if i < len(n.Inputs) && n.Inputs[i] != nil {
+			return n.Inputs[i].Type
+		}
+		return Type{}
+	}
+	var params []Type // derived types of body's params; unknown where none
+	carried := []int{} // the params that are carried from one iteration to the next, and the body results carrying them
+	carriedRes := []int{}
+	switch n.Op {
+	case "Loop":
+		params = append(params, TensorType(tensor.Int64), TensorType(tensor.Bool))
+		for i := 2; i < len(n.Inputs); i++ {
+			carried = append(carried, len(params))
+			carriedRes = append(carriedRes, i-1)
+			params = append(params, in(i))
+		}
+	case "Scan":
+		params = scanBodyParams(n, in)
+		nState := len(n.Inputs) - int(n.Int("num_scan_inputs"))
+		if n.Opset < 9 {
+			nState--
+		}
+		for i := 0; i < nState && i < len(params); i++ {
+			carried = append(carried, i)
+			carriedRes = append(carriedRes, i)
+		}
+	case "SequenceMap":
+		for i := range n.Inputs {
+			t := in(i)
+			if t.Kind == KindSequence && t.Inner != nil {
+				t = *t.Inner
+			} else if i == 0 {
+				t = Type{}
+			}
+			params = append(params, t)
+		}
+	}
+	saved := saveTypes(body)
+	declared := make([]Type, len(body.Params))
+	for i, p := range body.Params {
+		declared[i] = p.Type.Clone()
+		if i < len(params) {
+			params[i] = mergeTypes(declared[i], params[i])
+		}
+	}
+	for pass := 0; ; pass++ {
+		saved.restore(st)
+		for i, p := range body.Params {
+			if i < len(params) {
+				p.Type = params[i].Clone()
+			}
+		}
+		if err := inferFunc(body, st); err != nil {
+			return err
+		}
+		settled := true
+		for k, pi := range carried {
+			ri := carriedRes[k]
+			if pi >= len(params) || ri >= len(body.Results) {
+				continue
+			}
+			w := widenType(params[pi], body.Results[ri].Type)
+			if pass+1 >= maxBodyPasses {
+				w = dropShape(w)
+			}
+			if !w.Equal(params[pi]) {
+				params[pi] = w
+				settled = false
+			}
+		}
+		if settled || pass > maxBodyPasses {
+			break
+		}
+	}
+	for _, g := range gs {
+		if g != body {
+			if err := inferFunc(g, st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanBodyParams types the body parameters of a Scan node: its states as
+// given, and one slice of each scan input (the scan axis removed; before
+// opset 9 the batch axis too).
+func scanBodyParams(n *Node, in func(int) Type) []Type {
+	m := int(n.Int("num_scan_inputs"))
+	off := 0
+	if n.Opset < 9 {
+		off = 1 // sequence_lens
+	}
+	nState := len(n.Inputs) - off - m
+	if m < 1 || nState < 0 {
+		return nil
+	}
+	axes := n.Ints("scan_input_axes")
+	var params []Type
+	for i := 0; i < nState; i++ {
+		t := in(off + i)
+		if n.Opset < 9 {
+			t = dropAxis(t, 0)
+		}
+		params = append(params, t)
+	}
+	for j := 0; j < m; j++ {
+		t := in(off + nState + j)
+		if n.Opset < 9 {
+			t = dropAxis(dropAxis(t, 0), 0)
+		} else {
+			a := int64(0)
+			if j < len(axes) {
+				a = axes[j]
+			}
+			if r := t.Rank(); r >= 0 {
+				if ax, err := NormAxis(a, r); err == nil {
+					t = dropAxis(t, ax)
+				} else {
+					t = dropShape(t)
+				}
+			}
+		}
+		params = append(params, t)
+	}
+	return params
+}
+
+// dropAxis returns tensor type t without dim axis (t itself when its
+// rank is unknown).
+func dropAxis(t Type, axis int) Type {
+	t = t.Clone()
+	if t.Kind == KindTensor && t.HasShape && axis < len(t.Shape) {
+		t.Shape = append(t.Shape[:axis], t.Shape[axis+1:]...)
+	}
+	return t
+}
+
+// dropShape returns t without its dims (and those of inner types).
+func dropShape(t Type) Type {
+	t = t.Clone()
+	t.Shape, t.HasShape = nil, false
+	if t.Inner != nil {
+		in := dropShape(*t.Inner)
+		t.Inner = &in
+	}
+	return t
+}
+
+// widenType returns the most specific type covering both a value of type
+// a and one of type b, for a value of which a is the first state and b a
+// later one: the kind and element type stay those of a where b does not
+// say, dims that differ become unknown.
+func widenType(a, b Type) Type {
+	if b.Kind == KindUnknown {
+		return dropShape(a)
+	}
+	if a.Kind == KindUnknown {
+		return Type{}
+	}
+	if a.Kind != b.Kind {
+		return Type{}
+	}
+	out := a.Clone()
+	if out.Elem == tensor.Undefined {
+		out.Elem = b.Elem
+	} else if b.Elem != tensor.Undefined && b.Elem != a.Elem {
+		out.Elem = tensor.Undefined
+	}
+	if a.HasShape && b.HasShape && len(a.Shape) == len(b.Shape) {
+		for i := range out.Shape {
+			if a.Shape[i] != b.Shape[i] {
+				out.Shape[i] = Unknown()
+			}
+		}
+	} else {
+		out.Shape, out.HasShape = nil, false
+	}
+	switch {
+	case a.Inner != nil && b.Inner != nil:
+		in := widenType(*a.Inner, *b.Inner)
+		out.Inner = &in
+	case a.Inner != nil:
+		in := dropShape(*a.Inner)
+		out.Inner = &in
+	}
+	return out
+}
+
+// savedTypes remembers the declared types of the values a graph defines
+// (nested graphs included), so that it can be inferred again from them.
+type savedTypes struct {
+	vals  []*Value
+	types []Type
+}
+
+func saveTypes(g *Func) savedTypes {
+	var s savedTypes
+	add := func(v *Value) {
+		if v != nil {
+			s.vals = append(s.vals, v)
+			s.types = append(s.types, v.Type.Clone())
+		}
+	}
+	var visit func(f *Func)
+	visit = func(f *Func) {
+		for _, p := range f.Params {
+			add(p)
+		}
+		for _, n := range f.Nodes {
+			for _, o := range n.Outputs {
+				add(o)
+			}
+			for _, sg := range n.Subgraphs() {
+				visit(sg)
+			}
+		}
+	}
+	visit(g)
+	return s
+}
+
+// restore puts the saved types back and forgets what inference learnt of
+// the values.
+func (s savedTypes) restore(st *inferState) {
+	for i, v := range s.vals {
+		v.Type = s.types[i].Clone()
+		if st.partial != nil {
+			delete(st.partial, v)
+		}
+		if st.consts != nil {
+			delete(st.consts, v)
+		}
+	}
 }

@@ -39,25 +39,24 @@ func init() {
 		OpSchema{Name: "SequenceErase", Versions: []int{11}, Inputs: "input_sequence:S position?:I", Outputs: "output_sequence:S",
 			Types: "I=i32,i64", Infer: InferSameAs(0), Doc: "the sequence without one element"},
 		OpSchema{Name: "SequenceInsert", Versions: []int{11}, Inputs: "input_sequence:S tensor:T position?:I", Outputs: "output_sequence:S",
-			Types: "I=i32,i64", Infer: InferSameAs(0), Doc: "the sequence with a tensor inserted"},
+			Types: "I=i32,i64", Infer: func(c *InferCtx) error {
+				var inner Type
+				if c.In[0].Kind == KindSequence && c.In[0].Inner != nil {
+					inner = unifyTypes(*c.In[0].Inner, c.In[1])
+				} else {
+					inner = dropShape(c.In[1])
+				}
+				c.Set(0, SequenceOf(inner))
+				return nil
+			}, Doc: "the sequence with a tensor inserted"},
 		OpSchema{Name: "SequenceLength", Versions: []int{11}, Inputs: "input_sequence:S", Outputs: "length:I",
 			Infer: func(c *InferCtx) error { c.Set(0, TensorType(tensor.Int64)); return nil }, Doc: "the number of elements"},
 		OpSchema{Name: "SplitToSequence", Versions: []int{11, 24}, Inputs: "input:T split?:I", Outputs: "output_sequence:S",
 			Types: "I=i32,i64", Attrs: []AttrDef{AttrI("axis", 0), AttrI("keepdims", 1)},
-			Infer: func(c *InferCtx) error {
-				c.Set(0, SequenceOf(UnrankedTensor(c.In[0].Elem)))
-				return nil
-			}, Doc: "splits a tensor into a sequence"},
+			Infer: inferSplitToSequence, Doc: "splits a tensor into a sequence"},
 		OpSchema{Name: "ConcatFromSequence", Versions: []int{11}, Inputs: "input_sequence:S", Outputs: "concat_result:T",
 			Attrs: []AttrDef{AttrReq("axis", AttrInt), AttrI("new_axis", 0)},
-			Infer: func(c *InferCtx) error {
-				elem := tensor.Undefined
-				if in := c.In[0].Inner; in != nil {
-					elem = in.Elem
-				}
-				c.Set(0, UnrankedTensor(elem))
-				return nil
-			}, Doc: "concatenates the tensors of a sequence"},
+			Infer: inferConcatFromSequence, Doc: "concatenates the tensors of a sequence"},
 		OpSchema{Name: "SequenceMap", Versions: []int{17}, Inputs: "input_sequence:S additional_inputs...?:V", Outputs: "out_sequence...:S",
 			Attrs: []AttrDef{AttrReq("body", AttrGraph)}, Infer: inferSequenceMap, Doc: "applies a subgraph to each element"},
 
@@ -104,14 +103,29 @@ func inferIf(c *InferCtx) error {
 	return nil
 }
 
-// unifyTypes returns the most specific type both a and b satisfy.
+// unifyTypes returns the most specific type both a and b satisfy, for
+// values that ONNX requires to be of one type (the branches of an If,
+// the elements of a sequence): where one of them is unknown, the kind and
+// element type of the other are taken, without its dims.
 func unifyTypes(a, b Type) Type {
-	if a.Kind != b.Kind {
+	switch {
+	case a.Kind == KindUnknown:
+		return dropShape(b)
+	case b.Kind == KindUnknown:
+		return dropShape(a)
+	case a.Kind != b.Kind:
 		return Type{}
 	}
 	out := a.Clone()
 	if a.Elem != b.Elem {
 		out.Elem = tensor.Undefined
+		if a.Elem == tensor.Undefined {
+			out.Elem = b.Elem
+		} else if b.Elem != tensor.Undefined {
+			out.Elem = tensor.Undefined
+		} else {
+			out.Elem = a.Elem
+		}
 	}
 	if a.HasShape && b.HasShape && len(a.Shape) == len(b.Shape) {
 		for i := range out.Shape {
@@ -125,6 +139,8 @@ func unifyTypes(a, b Type) Type {
 	if a.Inner != nil && b.Inner != nil {
 		in := unifyTypes(*a.Inner, *b.Inner)
 		out.Inner = &in
+	} else if a.Inner != nil || b.Inner != nil {
+		out.Inner = nil
 	}
 	return out
 }
@@ -142,28 +158,36 @@ func inferLoop(c *InferCtx) error {
 		return fmt.Errorf("Loop body returns %d values, want at least %d", len(body.Results), nCarried+1)
 	}
 	for i := 0; i < nCarried; i++ {
-		t := body.Results[1+i].Type
-		if t.Kind == KindUnknown {
-			t = c.In[2+i]
-		}
-		c.Set(i, t.Clone())
+		c.Set(i, carriedType(c.In[2+i], body.Results[1+i].Type))
 	}
 	for j := 1 + nCarried; j < len(body.Results); j++ {
-		c.Set(j-1, stackedType(body.Results[j].Type, 0))
+		c.Set(j-1, stackedType(body.Results[j].Type, 0, Unknown()))
 	}
 	return nil
 }
 
+// carriedType is the type of the final value of a state that starts as
+// init and is replaced by a body result of type next on each iteration.
+func carriedType(init, next Type) Type {
+	switch {
+	case init.Kind == KindUnknown:
+		return dropShape(next)
+	case next.Kind == KindUnknown:
+		return dropShape(init)
+	}
+	return widenType(init, next)
+}
+
 // stackedType is the type of scan outputs of type t stacked along a new
-// axis of unknown length.
-func stackedType(t Type, axis int) Type {
+// axis of length n.
+func stackedType(t Type, axis int, n Dim) Type {
 	if t.Kind != KindTensor {
-		return t.Clone()
+		return Type{}
 	}
 	out := Type{Kind: KindTensor, Elem: t.Elem}
-	if t.HasShape && axis <= len(t.Shape) {
+	if t.HasShape && axis >= 0 && axis <= len(t.Shape) {
 		out.HasShape = true
-		out.Shape = append(append(append([]Dim{}, t.Shape[:axis]...), Unknown()), t.Shape[axis:]...)
+		out.Shape = append(append(append([]Dim{}, t.Shape[:axis]...), n), t.Shape[axis:]...)
 	}
 	return out
 }
@@ -175,7 +199,8 @@ func inferScan(c *InferCtx) error {
 	}
 	m := int(c.Node.Int("num_scan_inputs"))
 	nIn := len(c.In)
-	if c.Node.Opset < 9 {
+	legacy := c.Node.Opset < 9
+	if legacy {
 		nIn-- // sequence_lens
 	}
 	n := nIn - m
@@ -186,24 +211,61 @@ func inferScan(c *InferCtx) error {
 		return fmt.Errorf("Scan body returns %d values, want at least %d states", len(body.Results), n)
 	}
 	off := len(c.In) - nIn
+	// The number of iterations is the length of the scan axis of the scan
+	// inputs (axis 1 before opset 9, where axis 0 is the batch).
+	steps, batch := Unknown(), Unknown()
+	inAxes := c.Node.Ints("scan_input_axes")
+	for j := 0; j < m; j++ {
+		t := c.In[off+n+j]
+		if !t.HasShape {
+			continue
+		}
+		a := int64(0)
+		if legacy {
+			a = 1
+			if len(t.Shape) > 0 && !batch.IsKnown() {
+				batch = t.Shape[0]
+			}
+		} else if j < len(inAxes) {
+			a = inAxes[j]
+		}
+		ax, err := NormAxis(a, len(t.Shape))
+		if err != nil {
+			return fmt.Errorf("Scan: scan input %d: %v", j, err)
+		}
+		if d := t.Shape[ax]; d.IsKnown() || !steps.IsKnown() && d.Param != "" {
+			steps = d
+		}
+	}
 	for i := 0; i < n; i++ {
-		c.Set(i, c.In[off+i].Clone())
+		init := c.In[off+i]
+		next := body.Results[i].Type
+		if legacy {
+			next = stackedType(next, 0, batch)
+		}
+		c.Set(i, carriedType(init, next))
 	}
 	axes := c.Node.Ints("scan_output_axes")
 	for j := n; j < len(body.Results); j++ {
-		axis := 0
-		if c.Node.Opset < 9 {
-			axis = 1
+		rt := body.Results[j].Type
+		if legacy {
+			c.Set(j, stackedType(stackedType(rt, 0, steps), 0, batch))
+			continue
 		}
+		axis := 0
 		if k := j - n; k < len(axes) {
-			r := body.Results[j].Type.Rank()
 			a := int(axes[k])
-			if a < 0 && r >= 0 {
+			if a < 0 {
+				r := rt.Rank()
+				if r < 0 {
+					c.Set(j, Type{Kind: KindTensor, Elem: rt.Elem})
+					continue
+				}
 				a += r + 1
 			}
 			axis = a
 		}
-		c.Set(j, stackedType(body.Results[j].Type, axis))
+		c.Set(j, stackedType(rt, axis, steps))
 	}
 	return nil
 }
@@ -254,5 +316,67 @@ func inferOptional(c *InferCtx) error {
 		return fmt.Errorf("Optional without an input needs the type attribute")
 	}
 	c.Set(0, OptionalOf(a.TP.Clone()))
+	return nil
+}
+
+// inferSplitToSequence: without split, the elements are the slices of
+// the input along axis (kept as dims of 1 with keepdims); with split, their
+// length on axis varies.
+func inferSplitToSequence(c *InferCtx) error {
+	in := c.In[0]
+	elem := Type{Kind: KindTensor, Elem: in.Elem}
+	if in.HasShape {
+		ax, err := NormAxis(c.Node.Int("axis"), len(in.Shape))
+		if err != nil {
+			return fmt.Errorf("SplitToSequence: %v", err)
+		}
+		dims := append([]Dim{}, in.Shape...)
+		switch {
+		case c.Has(1):
+			dims[ax] = Unknown()
+			if v, ok := c.Partial(1); ok && c.PartialRank(1) == 0 && v[0].Known && in.Shape[ax].IsKnown() &&
+				v[0].Val > 0 && in.Shape[ax].Size%v[0].Val == 0 {
+				dims[ax] = Known(v[0].Val)
+			}
+		case c.Node.Int("keepdims") != 0:
+			dims[ax] = Known(1)
+		default:
+			dims = append(dims[:ax], dims[ax+1:]...)
+		}
+		elem = TensorOf(in.Elem, dims)
+	}
+	c.Set(0, SequenceOf(elem))
+	return nil
+}
+
+// inferConcatFromSequence joins the elements along axis, or stacks them
+// along a new axis with new_axis; the number of elements is not known.
+func inferConcatFromSequence(c *InferCtx) error {
+	in := c.In[0].Inner
+	if in == nil {
+		c.Set(0, Type{Kind: KindTensor})
+		return nil
+	}
+	if !in.HasShape {
+		c.Set(0, UnrankedTensor(in.Elem))
+		return nil
+	}
+	r := len(in.Shape)
+	dims := append([]Dim{}, in.Shape...)
+	axis := c.Node.Int("axis")
+	if c.Node.Int("new_axis") != 0 {
+		ax, err := NormAxis(axis, r+1)
+		if err != nil {
+			return fmt.Errorf("ConcatFromSequence: %v", err)
+		}
+		dims = append(dims[:ax], append([]Dim{Unknown()}, dims[ax:]...)...)
+	} else {
+		ax, err := NormAxis(axis, r)
+		if err != nil {
+			return fmt.Errorf("ConcatFromSequence: %v", err)
+		}
+		dims[ax] = Unknown()
+	}
+	c.Set(0, TensorOf(in.Elem, dims))
 	return nil
 }

@@ -1,0 +1,435 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onyxgo/onyx/backends"
+	"github.com/onyxgo/onyx/backends/cpu"
+	"github.com/onyxgo/onyx/importer"
+	"github.com/onyxgo/onyx/ir"
+	"github.com/onyxgo/onyx/tensor"
+)
+
+// TestShapeInference checks ir.InferShapes against the values the CPU
+// backend computes, on every case of the suite. For each model it:
+//
+//   - forgets every type the model declares for node outputs (graph
+//     outputs and value_info included), so that only inference speaks;
+//   - runs ir.InferShapes, which must not fail;
+//   - runs a copy of the model whose results are all top-level node
+//     outputs on the first data set, and compares every inferred type
+//     with the value computed: kind, element type, rank and each known dim
+//     must agree, and a symbolic dim must stand for one size throughout
+//     the model (the size the inputs bind it to);
+//   - requires, for models whose inputs all have static shapes, that every
+//     node output gets a known element type.
+//
+// It logs how many values were checked and how many have a fully static
+// inferred shape. Light models (whole CNNs) are skipped with -short.
+func TestShapeInference(t *testing.T) {
+	root := testData(t)
+	all, err := Discover(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanted := map[string]bool{"node": true, "simple": true, "pytorch-converted": true, "pytorch-operator": true, "light": true}
+	var cases []Case
+	for _, c := range all {
+		if !wanted[c.Category] || (c.Category == "light" && testing.Short()) {
+			continue
+		}
+		cases = append(cases, c)
+	}
+	// Long cases first, so that they overlap the many short ones.
+	sort.SliceStable(cases, func(i, j int) bool { return shapeCaseWeight(cases[i]) > shapeCaseWeight(cases[j]) })
+
+	start := time.Now()
+	results := make([]shapeResult, len(cases))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = checkCaseShapes(cases[i])
+			}
+		}()
+	}
+	for i := range cases {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	var tot shapeResult
+	notRun := []string{}
+	failedCases := 0
+	byOp := map[string][]string{}
+	unknownByOp := map[string][]string{}
+	for i, r := range results {
+		tot.values += r.values
+		tot.static += r.static
+		tot.outputs += r.outputs
+		tot.inner += r.inner
+		tot.innerStatic += r.innerStatic
+		if r.runErr != "" {
+			notRun = append(notRun, cases[i].Name+": "+r.runErr)
+		}
+		if len(r.problems) > 0 {
+			failedCases++
+		}
+		for _, p := range r.problems {
+			byOp[p.op] = append(byOp[p.op], cases[i].Name+": "+p.msg)
+		}
+		for _, p := range r.unknown {
+			unknownByOp[p.op] = append(unknownByOp[p.op], cases[i].Name+": "+p.msg)
+		}
+	}
+	t.Logf("%d cases in %s: %d node outputs (subgraphs included), %d values checked against the CPU backend",
+		len(cases), time.Since(start).Round(time.Millisecond), tot.outputs, tot.values)
+	t.Logf("static-shape coverage: %d of %d top-level node outputs (%.1f%%) have a fully static inferred shape; %d of %d subgraph node outputs",
+		tot.static, tot.values, pct(tot.static, tot.values), tot.innerStatic, tot.inner)
+	if len(notRun) > 0 {
+		t.Logf("%d cases do not run on the CPU backend; only their inference is checked:\n  %s", len(notRun), strings.Join(notRun, "\n  "))
+	}
+	report := func(kind string, m map[string][]string) {
+		ops := make([]string, 0, len(m))
+		for op := range m {
+			ops = append(ops, op)
+		}
+		sort.Strings(ops)
+		for _, op := range ops {
+			msgs := m[op]
+			show := msgs
+			if len(show) > 5 {
+				show = show[:5]
+			}
+			t.Errorf("%s: %s: %d values, e.g.\n  %s", op, kind, len(msgs), strings.Join(show, "\n  "))
+		}
+	}
+	report("wrong inferred type", byOp)
+	report("element type not inferred though all model inputs are static", unknownByOp)
+	if failedCases > 0 {
+		t.Logf("%d cases have wrong inferred types", failedCases)
+	}
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func shapeCaseWeight(c Case) int {
+	switch c.Category {
+	case "light":
+		return 3
+	case "pytorch-converted", "pytorch-operator":
+		return 2
+	}
+	return 1
+}
+
+// shapeProblem is one finding, filed under the op of the node concerned.
+type shapeProblem struct{ op, msg string }
+
+type shapeResult struct {
+	// values counts the top-level node outputs compared with a computed
+	// value; static those of them with a fully static inferred shape.
+	values, static int
+	// outputs counts every node output, subgraphs included; inner and
+	// innerStatic the subgraph ones, and those with a static shape.
+	outputs, inner, innerStatic int
+	problems                    []shapeProblem
+	unknown                     []shapeProblem
+	// runErr says why the model could not be run (its inference is still
+	// checked).
+	runErr string
+}
+
+func (r *shapeResult) fail(op, format string, args ...any) {
+	r.problems = append(r.problems, shapeProblem{op, fmt.Sprintf(format, args...)})
+}
+
+// checkCaseShapes checks the inference of one case; it never panics.
+func checkCaseShapes(c Case) (r shapeResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.fail("(panic)", "panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	m, err := importer.Load(c.Model, importer.Options{AllowUnknownOps: false})
+	if err != nil {
+		r.fail("(load)", "%v", err)
+		return r
+	}
+	g := m.Graph
+	computed, runErr := runAllOutputs(c, g)
+	if runErr != nil {
+		r.runErr = firstLine(runErr.Error())
+	}
+
+	// Forget the declared types of every node output, so that only
+	// inference decides them.
+	g.Walk(func(_ *ir.Func, n *ir.Node) {
+		for _, o := range n.Outputs {
+			if o != nil {
+				o.Type = ir.Type{}
+			}
+		}
+	})
+	err = ir.InferShapes(g)
+	if dump := os.Getenv("ONYX_SHAPES_DUMP"); dump != "" && strings.Contains(c.Name, dump) {
+		var b strings.Builder
+		_ = ir.Print(&b, g)
+		fmt.Fprintf(os.Stderr, "== %s (inference error: %v)\n%s\n", c.Name, err, b.String())
+	}
+	if err != nil {
+		r.fail(opOfError(g, err), "InferShapes: %v", err)
+		return r
+	}
+
+	staticInputs := true
+	binding := map[string]int64{}
+	for _, p := range g.Params {
+		if _, ok := p.Type.StaticShape(); !ok || p.Type.Kind != ir.KindTensor {
+			if p.Const == nil {
+				staticInputs = false
+			}
+		}
+	}
+	// Symbolic dims of the inputs are bound by the values fed.
+	if computed != nil {
+		for _, p := range g.Params {
+			if v, ok := computed.inputs[p.Name].(*tensor.Tensor); ok && p.Type.HasShape && len(p.Type.Shape) == v.Rank() {
+				for i, d := range p.Type.Shape {
+					if !d.IsKnown() && d.Param != "" {
+						if _, seen := binding[d.Param]; !seen {
+							binding[d.Param] = int64(v.Shape()[i])
+						}
+					}
+				}
+			}
+		}
+	}
+
+	top := map[*ir.Node]bool{}
+	for _, n := range g.Nodes {
+		top[n] = true
+	}
+	g.Walk(func(_ *ir.Func, n *ir.Node) {
+		for k, o := range n.Outputs {
+			if o == nil {
+				continue
+			}
+			r.outputs++
+			if !top[n] {
+				r.inner++
+				if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor {
+					r.innerStatic++
+				}
+			}
+			if staticInputs && !elemKnown(o.Type) {
+				r.unknown = append(r.unknown, shapeProblem{n.OpName(), fmt.Sprintf("node %s output %d (%s) is %s", n, k, o.Name, o.Type)})
+			}
+		}
+	})
+	if computed == nil {
+		return r
+	}
+	for _, n := range g.Nodes {
+		for k, o := range n.Outputs {
+			if o == nil {
+				continue
+			}
+			v, ok := computed.outputs[o.Name]
+			if !ok || v == nil {
+				continue
+			}
+			r.values++
+			if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor && o.Type.Elem != tensor.Undefined {
+				r.static++
+			}
+			if msg := typeMismatch(o.Type, v, binding); msg != "" {
+				r.fail(n.OpName(), "node %s (opset %d) output %d (%s): inferred %s, computed %s", n, n.Opset, k, o.Name, o.Type, msg)
+			}
+		}
+	}
+	return r
+}
+
+// opOfError names the op of the node an InferShapes error is about.
+func opOfError(g *ir.Func, err error) string {
+	msg := err.Error()
+	op := "(infer)"
+	best := -1
+	g.Walk(func(_ *ir.Func, n *ir.Node) {
+		pre := "node " + n.String() + ":"
+		if strings.HasPrefix(msg, pre) && len(pre) > best {
+			op, best = n.OpName(), len(pre)
+		}
+	})
+	return op
+}
+
+// elemKnown reports whether t has a known element type (for sequences
+// and optionals, the innermost one).
+func elemKnown(t ir.Type) bool {
+	switch t.Kind {
+	case ir.KindTensor, ir.KindSparseTensor:
+		return t.Elem != tensor.Undefined
+	case ir.KindSequence, ir.KindOptional:
+		return t.Inner != nil && elemKnown(*t.Inner)
+	case ir.KindMap:
+		return t.Inner != nil
+	}
+	return false
+}
+
+// computedValues holds the inputs fed to a model and the value of each
+// top-level node output, by name.
+type computedValues struct {
+	inputs, outputs map[string]tensor.Value
+}
+
+// runAllOutputs runs a copy of g whose results are all its top-level node
+// outputs, on the case's first data set (or its generated input).
+func runAllOutputs(c Case, g *ir.Func) (*computedValues, error) {
+	run := g.Clone()
+	seen := map[*ir.Value]bool{}
+	var results []*ir.Value
+	for _, r := range run.Results {
+		if !seen[r] {
+			seen[r] = true
+			results = append(results, r)
+		}
+	}
+	for _, n := range run.Nodes {
+		for _, o := range n.Outputs {
+			if o != nil && !seen[o] {
+				seen[o] = true
+				results = append(results, o)
+			}
+		}
+	}
+	run.Results = results
+	prog, err := cpu.Compile(run, backends.Options{ModelName: c.Name, Threads: 1})
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	var in map[string]tensor.Value
+	if c.Generated() {
+		in, err = generatedInputs(g)
+	} else {
+		in, _, err = readDataSet(g, c.DataSets[0])
+	}
+	if err != nil {
+		return nil, err
+	}
+	timeout := DefaultTimeout
+	if c.Category == "light" {
+		timeout = lightTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	out, err := prog.RunValues(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &computedValues{inputs: in, outputs: out}, nil
+}
+
+// typeMismatch compares an inferred type with a computed value and says
+// how they disagree ("" when they agree). binding maps symbolic dims to
+// the size they stand for; a symbol seen first here is bound.
+func typeMismatch(t ir.Type, v tensor.Value, binding map[string]int64) string {
+	switch x := v.(type) {
+	case *tensor.Tensor:
+		if t.Kind != ir.KindTensor && t.Kind != ir.KindUnknown {
+			return fmt.Sprintf("a tensor %s%v", x.DType().Short(), x.Shape())
+		}
+		return tensorMismatch(t, x, binding)
+	case *tensor.Sequence:
+		if t.Kind == ir.KindUnknown {
+			return ""
+		}
+		if t.Kind != ir.KindSequence {
+			return fmt.Sprintf("a sequence of %d %s tensors", len(x.Tensors), x.Elem.Short())
+		}
+		if t.Inner == nil {
+			return ""
+		}
+		if t.Inner.Kind == ir.KindTensor && t.Inner.Elem != tensor.Undefined && x.Elem != tensor.Undefined && t.Inner.Elem != x.Elem {
+			return fmt.Sprintf("a sequence of %s", x.Elem.Short())
+		}
+		// A symbolic dim of a sequence's element type may stand for a
+		// different size in each element.
+		for i, e := range x.Tensors {
+			if msg := typeMismatch(*t.Inner, e, nil); msg != "" {
+				return fmt.Sprintf("sequence element %d: %s", i, msg)
+			}
+		}
+	case *tensor.Optional:
+		if t.Kind == ir.KindUnknown {
+			return ""
+		}
+		if t.Kind != ir.KindOptional {
+			return "an optional"
+		}
+		if x.Value != nil && t.Inner != nil {
+			if msg := typeMismatch(*t.Inner, x.Value, binding); msg != "" {
+				return "optional holding " + msg
+			}
+		}
+	case *tensor.Map:
+		if t.Kind != ir.KindMap && t.Kind != ir.KindUnknown {
+			return "a map"
+		}
+	}
+	return ""
+}
+
+func tensorMismatch(t ir.Type, x *tensor.Tensor, binding map[string]int64) string {
+	got := fmt.Sprintf("%s%v", x.DType().Short(), x.Shape())
+	if t.Kind == ir.KindUnknown {
+		return ""
+	}
+	if t.Elem != tensor.Undefined && t.Elem != x.DType() {
+		return got + " (element type)"
+	}
+	if !t.HasShape {
+		return ""
+	}
+	if len(t.Shape) != x.Rank() {
+		return got + " (rank)"
+	}
+	for i, d := range t.Shape {
+		n := int64(x.Shape()[i])
+		switch {
+		case d.IsKnown():
+			if d.Size != n {
+				return fmt.Sprintf("%s (dim %d)", got, i)
+			}
+		case d.Param != "":
+			if binding == nil {
+				break
+			}
+			if b, ok := binding[d.Param]; ok && b != n {
+				return fmt.Sprintf("%s (dim %d: symbol %s stands for %d elsewhere)", got, i, d.Param, b)
+			}
+			binding[d.Param] = n
+		}
+	}
+	return ""
+}
