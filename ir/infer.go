@@ -564,7 +564,7 @@ func inferSubgraphs(n *Node, st *inferState) error {
 		}
 		return Type{}
 	}
-	var params []Type // derived types of body's params; unknown where none
+	var params []Type  // derived types of body's params; unknown where none
 	carried := []int{} // the params that are carried from one iteration to the next, and the body results carrying them
 	carriedRes := []int{}
 	switch n.Op {
