@@ -2,6 +2,9 @@ module github.com/onyxgo/onyx
 
 go 1.26.0
 
-require google.golang.org/protobuf v1.36.12
+require (
+	golang.org/x/sys v0.50.0
+	google.golang.org/protobuf v1.36.12
+)
 
 require golang.org/x/image v0.48.0 // indirect
