@@ -30,12 +30,14 @@ type fixtureCase struct {
 var fixtureCases = []fixtureCase{
 	// Embedding layer norm + 2 per layer, written out by hand; exact GELU
 	// in each layer; one attention block per layer with a padding mask.
+	// The heads' split and merge (Reshape, Transpose) go into the fused
+	// attention, which reads and writes (batch, seq, hidden).
 	{"bert", map[string]int{"LayerNormalization": 5, "Gelu": 2, "Attention": 2},
-		[]string{"ReduceMean", "Sqrt", "Erf", "Softmax", "Pow"}},
+		[]string{"ReduceMean", "Sqrt", "Erf", "Softmax", "Pow", "Transpose", "Reshape"}},
 	// nn.LayerNorm exports as LayerNormalization already; the tanh GELU and
 	// the cached causal attention are fused.
 	{"gpt2", map[string]int{"LayerNormalization": 5, "Gelu": 2, "Attention": 2},
-		[]string{"Tanh", "Pow", "Softmax", "Where", "Concat"}},
+		[]string{"Tanh", "Pow", "Softmax", "Where", "Concat", "Transpose", "Reshape"}},
 	// RMS norms written out, rotate-half rotary embeddings of Q and K,
 	// grouped-query attention with a KV cache.
 	{"llama", map[string]int{"RMSNormalization": 5, "Attention": 2, "RotaryEmbedding": 4},

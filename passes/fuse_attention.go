@@ -43,6 +43,8 @@ type attn struct {
 	q, k, v      *ir.Value
 	kPerm        []int64 // K is Transpose(k, kPerm), to be emitted; nil: K is k
 	rep          int64   // the number of query heads per K/V head
+	qHeads       int64   // with 3-D Q, K and V: the heads of Q
+	kvHeads      int64   // and of K and V
 	pastK, pastV *ir.Value
 	presK, presV *ir.Value
 	scale        float64
@@ -91,6 +93,9 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 	if !isFloat(a.q) || !attnShapesAgree(a, y) {
 		return false
 	}
+	if y3 := p.heads3D(a, y); y3 != nil {
+		y = y3
+	}
 	var leaves []*ir.Value
 	leaves = append(leaves, a.q, a.k, a.v, a.pastK, a.pastV)
 	for i := range a.masks {
@@ -107,7 +112,7 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 		return false
 	}
 
-	e := &emitter{g: g, at: root, opset: opset}
+	e := &emitter{g: g, at: p.root, opset: opset}
 	k := a.k
 	if a.kPerm != nil {
 		k = e.opA("Transpose", []ir.Attr{ir.AInts("perm", a.kPerm...)}, a.k)
@@ -142,6 +147,9 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 	attrs := []ir.Attr{ir.AFloat("scale", float32(a.scale))}
 	if a.causal {
 		attrs = append(attrs, ir.AInt("is_causal", 1))
+	}
+	if a.qHeads > 0 {
+		attrs = append(attrs, ir.AInt("q_num_heads", a.qHeads), ir.AInt("kv_num_heads", a.kvHeads))
 	}
 	p.apply(e.node("Attention", ins, defs, attrs...))
 	return true
@@ -484,6 +492,90 @@ func isCausal(t *tensor.Tensor, at func(i int) int) bool {
 			if at(i*s+j) != want {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// heads3D absorbs the head split of Q, K and V and the head merge of the
+// output that exporters write around attention, so that the fused node
+// reads and writes (batch, seq, heads·dim) tensors, given q_num_heads and
+// kv_num_heads: Q = Transpose(Reshape(q, (b, s, h, d)), [0,2,1,3]) of a
+// 3-D q, the same for V and for K (or the Reshape alone when K is read
+// through a new Transpose by [0,2,1,3]), and Reshape(Transpose(Y,
+// [0,2,1,3]), (b, s, h·dv)) of the output. It is all or nothing: it
+// returns the merged output, whose Reshape becomes the pattern's root, or
+// nil with the pattern as it was.
+func (p *pattern) heads3D(a *attn, y *ir.Value) *ir.Value {
+	mk := p.mark()
+	fail := func() *ir.Value { p.rollback(mk); return nil }
+	q, qh := p.splitHeads(a.q, true)
+	if q == nil {
+		return fail()
+	}
+	var k *ir.Value
+	var kh int64
+	switch {
+	case a.kPerm == nil:
+		k, kh = p.splitHeads(a.k, true)
+	case slicesEqual64(a.kPerm, []int64{0, 2, 1, 3}):
+		k, kh = p.splitHeads(a.k, false)
+	}
+	v, vh := p.splitHeads(a.v, true)
+	if k == nil || v == nil || kh != vh {
+		return fail()
+	}
+	// The output: Reshape(Transpose(Y, [0,2,1,3]), (b, s, h·dv)).
+	t := p.user(y, "Transpose")
+	if t == nil || !slicesEqual64(permOf(t), []int64{0, 2, 1, 3}) {
+		return fail()
+	}
+	r := p.user(t.Outputs[0], "Reshape")
+	if r == nil || r.Inputs[0] != t.Outputs[0] {
+		return fail()
+	}
+	yt, rt := t.Outputs[0].Type, r.Outputs[0].Type
+	if yt.Rank() != 4 || rt.Rank() != 3 || !sameDim(rt.Shape[0], yt.Shape[0]) || !sameDim(rt.Shape[1], yt.Shape[1]) ||
+		!yt.Shape[2].IsKnown() || !yt.Shape[3].IsKnown() || !rt.Shape[2].IsKnown() || rt.Shape[2].Size != yt.Shape[2].Size*yt.Shape[3].Size {
+		return fail()
+	}
+	p.root = r
+	a.q, a.k, a.v, a.kPerm = q, k, v, nil
+	a.qHeads, a.kvHeads = qh, kh
+	return r.Outputs[0]
+}
+
+// splitHeads matches v = Transpose(Reshape(x, (b, s, h, d)), [0,2,1,3])
+// (or, without transpose, v = Reshape(x, (b, s, h, d))) for a 3-D x of
+// (b, s, h·d), and returns x and h.
+func (p *pattern) splitHeads(v *ir.Value, transpose bool) (*ir.Value, int64) {
+	if transpose {
+		t := p.sole(v, "Transpose")
+		if t == nil || !slicesEqual64(permOf(t), []int64{0, 2, 1, 3}) {
+			return nil, 0
+		}
+		v = t.Inputs[0]
+	}
+	r := p.sole(v, "Reshape")
+	if r == nil {
+		return nil, 0
+	}
+	x := r.Inputs[0]
+	xt, rt := x.Type, v.Type
+	if xt.Rank() != 3 || rt.Rank() != 4 || !sameDim(xt.Shape[0], rt.Shape[0]) || !sameDim(xt.Shape[1], rt.Shape[1]) ||
+		!rt.Shape[2].IsKnown() || !rt.Shape[3].IsKnown() || !xt.Shape[2].IsKnown() || xt.Shape[2].Size != rt.Shape[2].Size*rt.Shape[3].Size {
+		return nil, 0
+	}
+	return x, rt.Shape[2].Size
+}
+
+func slicesEqual64(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
 		}
 	}
 	return true

@@ -78,6 +78,19 @@ func (p *pattern) sole(v *ir.Value, ops ...string) *ir.Node {
 	return p.inner(v, ops...)
 }
 
+// user absorbs the one node reading v when its op is op and v is no
+// result.
+func (p *pattern) user(v *ir.Value, op string) *ir.Node {
+	if v == nil || len(v.Uses) != 1 || isResult(p.g, v) {
+		return nil
+	}
+	n := v.Uses[0]
+	if ir.NormDomain(n.Domain) != "" || n.Op != op {
+		return nil
+	}
+	return p.take(n)
+}
+
 // check reports whether the pattern can be replaced by a node reading
 // leaves and defining defs: every other value the absorbed nodes define
 // must be read only by absorbed nodes (not by results, subgraphs or other
