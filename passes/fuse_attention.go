@@ -22,7 +22,9 @@ import (
 // fused node then takes past_key/past_value and defines the concatenation
 // as present_key/present_value), and may have fewer heads than Q,
 // repeated by Unsqueeze, Expand or Tile, and Reshape (grouped-query
-// attention).
+// attention). When Q, K and V are all split into heads from (batch, seq,
+// hidden) tensors by Reshape and Transpose and the output is merged back
+// the same way, the fused node takes over that plumbing (heads3D).
 func fuseAttention(c *Context, f *ir.Func) (bool, error) {
 	if !hasOp(c, "Attention") {
 		return false, nil

@@ -12,6 +12,8 @@ import (
 // Pipeline is the standard optimization pipeline, in order. Each entry is
 // one pass; Constraints below say which orders matter and why.
 var Pipeline = []Pass{
+	{Name: "freeze-initializer-inputs", Level: 1, Run: freezeInitializerInputs,
+		Doc: "make graph inputs that have initializers into constants"},
 	{Name: "infer-shapes", Level: 1, Run: inferShapes,
 		Doc: "shape and type inference with symbolic dims"},
 	{Name: "fold-constants", Level: 1, Run: foldConstants,
@@ -33,7 +35,7 @@ var Pipeline = []Pass{
 	{Name: "fuse-rotary", Level: 2, Run: fuseRotary,
 		Doc: "the rotate-half rotary embedding x*cos + Concat(-x2, x1)*sin on 4-D heads becomes RotaryEmbedding (opset 23)"},
 	{Name: "fuse-attention", Level: 2, Run: fuseAttention,
-		Doc: "MatMul(Softmax(scale*MatMul(Q, K^T) + masks), V) on 4-D heads, with KV-cache Concat and grouped K/V heads, becomes Attention (opset 23)"},
+		Doc: "MatMul(Softmax(scale*MatMul(Q, K^T) + masks), V) on 4-D heads, with KV-cache Concat, grouped K/V heads and the heads' Reshape/Transpose plumbing, becomes Attention (opset 23)"},
 	{Name: "sink-transposes", Level: 1, Run: sinkTransposes,
 		Doc: "consecutive Transposes compose and cancel; a Transpose moves past elementwise ops when that makes a pair meet"},
 	{Name: "eliminate-dead-code", Level: 1, Run: eliminateDeadCode,
@@ -48,6 +50,7 @@ type Constraint struct {
 // Constraints are the ordering rules of the pipeline, checked by
 // CheckPipeline (and by a test).
 var Constraints = []Constraint{
+	{"freeze-initializer-inputs", "fold-constants", "weights that are also graph inputs fold only once they are constants"},
 	{"infer-shapes", "fold-constants", "folding Shape and Size of static values needs inferred types"},
 	{"infer-shapes", "eliminate-noops", "a Reshape or Cast is recognised as a no-op from its inferred types"},
 	{"fold-constants", "eliminate-common-subexpressions", "folded constants are not merged, so fold first to expose equal nodes over them"},
