@@ -82,6 +82,14 @@ func TestShapeInference(t *testing.T) {
 		tot.outputs += r.outputs
 		tot.inner += r.inner
 		tot.innerStatic += r.innerStatic
+		tot.symValues += r.symValues
+		tot.symShaped += r.symShaped
+		for op, k := range r.gaps {
+			countGapN(&tot.gaps, op, k)
+		}
+		for op, k := range r.symGaps {
+			countGapN(&tot.symGaps, op, k)
+		}
 		if r.runErr != "" {
 			notRun = append(notRun, cases[i].Name+": "+r.runErr)
 		}
@@ -99,6 +107,10 @@ func TestShapeInference(t *testing.T) {
 		len(cases), time.Since(start).Round(time.Millisecond), tot.outputs, tot.values)
 	t.Logf("static-shape coverage: %d of %d top-level node outputs (%.1f%%) have a fully static inferred shape; %d of %d subgraph node outputs",
 		tot.static, tot.values, pct(tot.static, tot.values), tot.innerStatic, tot.inner)
+	t.Logf("with every input dim symbolic: %d of %d top-level node outputs (%.1f%%) have a shape of known and named dims",
+		tot.symShaped, tot.symValues, pct(tot.symShaped, tot.symValues))
+	t.Logf("ops whose outputs in models with static inputs are not fully static: %s", topCounts(tot.gaps, 25))
+	t.Logf("ops whose outputs in models with static inputs have an unnamed dim when the inputs are made symbolic: %s", topCounts(tot.symGaps, 25))
 	if len(notRun) > 0 {
 		t.Logf("%d cases do not run on the CPU backend; only their inference is checked:\n  %s", len(notRun), strings.Join(notRun, "\n  "))
 	}
@@ -151,8 +163,15 @@ type shapeResult struct {
 	// outputs counts every node output, subgraphs included; inner and
 	// innerStatic the subgraph ones, and those with a static shape.
 	outputs, inner, innerStatic int
-	problems                    []shapeProblem
-	unknown                     []shapeProblem
+	// symValues counts the values compared in the symbolic run, and
+	// symShaped those of them whose every dim is known or named there.
+	symValues, symShaped int
+	// gaps counts, per op, the top-level outputs of models with static
+	// inputs whose inferred shape is not fully static, and symGaps those
+	// whose shape has an unnamed dim in the symbolic run.
+	gaps, symGaps map[string]int
+	problems      []shapeProblem
+	unknown       []shapeProblem
 	// runErr says why the model could not be run (its inference is still
 	// checked).
 	runErr string
@@ -163,6 +182,11 @@ func (r *shapeResult) fail(op, format string, args ...any) {
 }
 
 // checkCaseShapes checks the inference of one case; it never panics.
+//
+// Inference runs twice: on the model as declared, and on a copy whose
+// every input dim is symbolic (the dims declared with a size get a name
+// of their own). The second run checks that symbolic dims propagate
+// soundly: each name must stand for one size wherever inference puts it.
 func checkCaseShapes(c Case) (r shapeResult) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -174,42 +198,63 @@ func checkCaseShapes(c Case) (r shapeResult) {
 		r.fail("(load)", "%v", err)
 		return r
 	}
-	g := m.Graph
-	computed, runErr := runAllOutputs(c, g)
+	computed, runErr := runAllOutputs(c, m.Graph)
 	if runErr != nil {
 		r.runErr = firstLine(runErr.Error())
 	}
-
-	// Forget the declared types of every node output, so that only
-	// inference decides them.
-	g.Walk(func(_ *ir.Func, n *ir.Node) {
-		for _, o := range n.Outputs {
-			if o != nil {
-				o.Type = ir.Type{}
+	for _, symbolic := range []bool{false, true} {
+		g := m.Graph.Clone()
+		// Forget the declared types of every node output, so that only
+		// inference decides them.
+		g.Walk(func(_ *ir.Func, n *ir.Node) {
+			for _, o := range n.Outputs {
+				if o != nil {
+					o.Type = ir.Type{}
+				}
+			}
+		})
+		staticInputs := true
+		for _, p := range g.Params {
+			if p.Const != nil {
+				continue
+			}
+			if _, ok := p.Type.StaticShape(); !ok || p.Type.Kind != ir.KindTensor {
+				staticInputs = false
+			}
+			if symbolic && p.Type.Kind == ir.KindTensor && p.Type.HasShape {
+				for i, d := range p.Type.Shape {
+					if d.IsKnown() {
+						p.Type.Shape[i] = ir.Sym(fmt.Sprintf("%s_%d", p.Name, i))
+					}
+				}
 			}
 		}
-	})
-	err = ir.InferShapes(g)
+		if !checkInference(c, g, computed, symbolic, staticInputs, &r) {
+			return r
+		}
+	}
+	return r
+}
+
+// checkInference runs inference on g and compares the types with the
+// computed values; it returns false when inference failed.
+func checkInference(c Case, g *ir.Func, computed *computedValues, symbolic, staticInputs bool, r *shapeResult) bool {
+	mode := ""
+	if symbolic {
+		mode = " (symbolic inputs)"
+	}
+	err := ir.InferShapes(g)
 	if dump := os.Getenv("ONYX_SHAPES_DUMP"); dump != "" && strings.Contains(c.Name, dump) {
 		var b strings.Builder
 		_ = ir.Print(&b, g)
-		fmt.Fprintf(os.Stderr, "== %s (inference error: %v)\n%s\n", c.Name, err, b.String())
+		fmt.Fprintf(os.Stderr, "== %s%s (inference error: %v)\n%s\n", c.Name, mode, err, b.String())
 	}
 	if err != nil {
-		r.fail(opOfError(g, err), "InferShapes: %v", err)
-		return r
-	}
-
-	staticInputs := true
-	binding := map[string]int64{}
-	for _, p := range g.Params {
-		if _, ok := p.Type.StaticShape(); !ok || p.Type.Kind != ir.KindTensor {
-			if p.Const == nil {
-				staticInputs = false
-			}
-		}
+		r.fail(opOfError(g, err), "InferShapes%s: %v", mode, err)
+		return false
 	}
 	// Symbolic dims of the inputs are bound by the values fed.
+	binding := map[string]int64{}
 	if computed != nil {
 		for _, p := range g.Params {
 			if v, ok := computed.inputs[p.Name].(*tensor.Tensor); ok && p.Type.HasShape && len(p.Type.Shape) == v.Rank() {
@@ -223,30 +268,31 @@ func checkCaseShapes(c Case) (r shapeResult) {
 			}
 		}
 	}
-
 	top := map[*ir.Node]bool{}
 	for _, n := range g.Nodes {
 		top[n] = true
 	}
-	g.Walk(func(_ *ir.Func, n *ir.Node) {
-		for k, o := range n.Outputs {
-			if o == nil {
-				continue
-			}
-			r.outputs++
-			if !top[n] {
-				r.inner++
-				if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor {
-					r.innerStatic++
+	if !symbolic {
+		g.Walk(func(_ *ir.Func, n *ir.Node) {
+			for k, o := range n.Outputs {
+				if o == nil {
+					continue
+				}
+				r.outputs++
+				if !top[n] {
+					r.inner++
+					if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor {
+						r.innerStatic++
+					}
+				}
+				if staticInputs && !elemKnown(o.Type) {
+					r.unknown = append(r.unknown, shapeProblem{n.OpName(), fmt.Sprintf("node %s output %d (%s) is %s", n, k, o.Name, o.Type)})
 				}
 			}
-			if staticInputs && !elemKnown(o.Type) {
-				r.unknown = append(r.unknown, shapeProblem{n.OpName(), fmt.Sprintf("node %s output %d (%s) is %s", n, k, o.Name, o.Type)})
-			}
-		}
-	})
+		})
+	}
 	if computed == nil {
-		return r
+		return true
 	}
 	for _, n := range g.Nodes {
 		for k, o := range n.Outputs {
@@ -257,16 +303,73 @@ func checkCaseShapes(c Case) (r shapeResult) {
 			if !ok || v == nil {
 				continue
 			}
-			r.values++
-			if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor && o.Type.Elem != tensor.Undefined {
-				r.static++
+			_, isTensor := v.(*tensor.Tensor)
+			if symbolic {
+				r.symValues++
+				if shapeNamed(o.Type) {
+					r.symShaped++
+				} else if isTensor && staticInputs {
+					countGap(&r.symGaps, n.OpName())
+				}
+			} else {
+				r.values++
+				if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor && o.Type.Elem != tensor.Undefined {
+					r.static++
+				} else if isTensor && staticInputs {
+					countGap(&r.gaps, n.OpName())
+				}
 			}
 			if msg := typeMismatch(o.Type, v, binding); msg != "" {
-				r.fail(n.OpName(), "node %s (opset %d) output %d (%s): inferred %s, computed %s", n, n.Opset, k, o.Name, o.Type, msg)
+				r.fail(n.OpName(), "node %s (opset %d) output %d (%s)%s: inferred %s, computed %s", n, n.Opset, k, o.Name, mode, o.Type, msg)
 			}
 		}
 	}
-	return r
+	return true
+}
+
+func countGap(m *map[string]int, op string) { countGapN(m, op, 1) }
+
+func countGapN(m *map[string]int, op string, k int) {
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	(*m)[op] += k
+}
+
+// topCounts formats the n largest counts of m.
+func topCounts(m map[string]int, n int) string {
+	ops := make([]string, 0, len(m))
+	for op := range m {
+		ops = append(ops, op)
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if m[ops[i]] != m[ops[j]] {
+			return m[ops[i]] > m[ops[j]]
+		}
+		return ops[i] < ops[j]
+	})
+	if len(ops) > n {
+		ops = ops[:n]
+	}
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = fmt.Sprintf("%s %d", op, m[op])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shapeNamed reports whether t is a tensor type of known rank whose every
+// dim is known or symbolic.
+func shapeNamed(t ir.Type) bool {
+	if t.Kind != ir.KindTensor || !t.HasShape {
+		return false
+	}
+	for _, d := range t.Shape {
+		if !d.IsKnown() && d.Param == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // opOfError names the op of the node an InferShapes error is about.

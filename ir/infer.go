@@ -426,10 +426,18 @@ func InferSameAs(i int) InferFunc {
 // InferUnary gives output 0 the type of input 0.
 var InferUnary = InferSameAs(0)
 
-// InferBroadcast gives output 0 the element type of input 0 and the
-// numpy-broadcast shape of all inputs.
+// InferBroadcast gives output 0 the element type of the inputs (all of
+// one type; the first that is known) and the numpy-broadcast shape of all
+// inputs.
 func InferBroadcast(c *InferCtx) error {
-	return inferBroadcastTo(c, c.In[0].Elem)
+	elem := tensor.Undefined
+	for i, t := range c.In {
+		if c.Has(i) && t.Elem != tensor.Undefined {
+			elem = t.Elem
+			break
+		}
+	}
+	return inferBroadcastTo(c, elem)
 }
 
 // InferBroadcastBool is InferBroadcast with a BOOL result (comparisons).

@@ -13,7 +13,7 @@ func init() {
 				AttrOpt("value_string", AttrString), AttrOpt("value_strings", AttrStrings)},
 			Infer: inferConstant, Doc: "a tensor given as an attribute"},
 		OpSchema{Name: "Identity", Versions: []int{1, 13, 14, 16, 19, 21, 23, 24, 25},
-			Inputs: "input:T", Outputs: "output:T", Infer: InferUnary, Doc: "its input, unchanged"},
+			Inputs: "input:T", Outputs: "output:T", Infer: inferIdentity, Doc: "its input, unchanged"},
 	)
 }
 
@@ -23,5 +23,13 @@ func inferConstant(c *InferCtx) error {
 		return fmt.Errorf("Constant needs exactly one value attribute")
 	}
 	c.Set(0, TensorOf(t.DType(), DimsOf(t.Shape())))
+	return nil
+}
+
+func inferIdentity(c *InferCtx) error {
+	c.Set(0, c.In[0].Clone())
+	if v, ok := c.Partial(0); ok {
+		c.SetPartial(0, v)
+	}
 	return nil
 }

@@ -33,7 +33,7 @@ func unaryOp(name string, versions []int, types, doc string, attrs ...AttrDef) O
 
 func binaryOp(name string, versions []int, types, doc string, attrs ...AttrDef) OpSchema {
 	return OpSchema{Name: name, Versions: versions, Inputs: "A:T B:T", Outputs: "C:T", Types: types,
-		Attrs: attrs, Infer: InferLegacyBroadcast, Doc: doc}
+		Attrs: attrs, Infer: inferArith, Doc: doc}
 }
 
 func compareOp(name string, versions []int, types, doc string, attrs ...AttrDef) OpSchema {
@@ -43,15 +43,15 @@ func compareOp(name string, versions []int, types, doc string, attrs ...AttrDef)
 
 func variadicOp(name, out string, versions []int, types, doc string) OpSchema {
 	return OpSchema{Name: name, Versions: versions, Inputs: "data_0...:T", Outputs: out + ":T", Types: types,
-		Attrs: []AttrDef{consumed}, Infer: InferBroadcast, Doc: doc}
+		Attrs: []AttrDef{consumed}, Infer: inferArith, Doc: doc}
 }
 
 func init() {
 	v := func(xs ...int) []int { return xs }
 	Register(
 		// Unary math.
-		unaryOp("Abs", v(1, 6, 13), "T=float,uint,sint", "absolute value", consumed),
-		unaryOp("Neg", v(1, 6, 13), "T=float,sint", "negation", consumed),
+		withPartial(unaryOp("Abs", v(1, 6, 13), "T=float,uint,sint", "absolute value", consumed)),
+		withPartial(unaryOp("Neg", v(1, 6, 13), "T=float,sint", "negation", consumed)),
 		unaryOp("Reciprocal", v(1, 6, 13), "T=float", "1/x", consumed),
 		unaryOp("Floor", v(1, 6, 13), "T=float", "round toward negative infinity", consumed),
 		unaryOp("Ceil", v(1, 6, 13), "T=float", "round toward positive infinity", consumed),
@@ -118,7 +118,7 @@ func init() {
 		binaryOp("Div", v(1, 6, 7, 13, 14), "T=float,uint,sint", "A / B (integers truncate toward zero)",
 			append(legacyAttrs, consumed)...),
 		OpSchema{Name: "Pow", Versions: v(1, 7, 12, 13, 15), Inputs: "X:T Y:T1", Outputs: "Z:T",
-			Types: "T=i32,i64,float T1=float,uint,sint", Attrs: legacyAttrs, Infer: InferLegacyBroadcast,
+			Types: "T=i32,i64,float T1=float,uint,sint", Attrs: legacyAttrs, Infer: inferPow,
 			Doc: "X to the power Y, in the type of X"},
 		binaryOp("Mod", v(10, 13), "T=float,uint,sint", "remainder; sign of the divisor unless fmod=1", AttrI("fmod", 0)),
 		OpSchema{Name: "BitShift", Versions: v(11), Inputs: "X:T Y:T", Outputs: "Z:T", Types: "T=uint",
@@ -338,6 +338,9 @@ func inferCast(c *InferCtx) error {
 	t := c.In[0].Clone()
 	t.Kind, t.Elem = KindTensor, to
 	c.Set(0, t)
+	if v, ok := c.Partial(0); ok && to.IsInt() && c.In[0].Elem.IsInt() {
+		c.SetPartial(0, v)
+	}
 	return nil
 }
 
@@ -345,5 +348,146 @@ func inferCastLike(c *InferCtx) error {
 	t := c.In[0].Clone()
 	t.Kind, t.Elem = KindTensor, c.In[1].Elem
 	c.Set(0, t)
+	if v, ok := c.Partial(0); ok && t.Elem.IsInt() && c.In[0].Elem.IsInt() {
+		c.SetPartial(0, v)
+	}
 	return nil
+}
+
+// inferPow: the result has the element type of the base.
+func inferPow(c *InferCtx) error {
+	if LegacyBroadcast(c.Node) {
+		return inferLegacy(c, c.In[0].Elem)
+	}
+	return inferBroadcastTo(c, c.In[0].Elem)
+}
+
+// withPartial makes a unary op's shape function also compute the partial
+// value of its output (for Neg and Abs).
+func withPartial(s OpSchema) OpSchema {
+	infer := s.Infer
+	s.Infer = func(c *InferCtx) error {
+		if err := infer(c); err != nil {
+			return err
+		}
+		v, ok := c.Partial(0)
+		if !ok {
+			return nil
+		}
+		out := make([]SymInt, len(v))
+		for i, x := range v {
+			switch {
+			case !x.Known:
+				if c.Node.Op == "Abs" && x.Sym != "" {
+					out[i] = x // a size is not negative
+				}
+			case c.Node.Op == "Neg":
+				out[i] = KnownInt(-x.Val)
+			case c.Node.Op == "Abs":
+				out[i] = KnownInt(max(x.Val, -x.Val))
+			}
+		}
+		c.SetPartial(0, out)
+		return nil
+	}
+	return s
+}
+
+// inferArith is the shape function of the binary and variadic
+// arithmetic ops. On small integer vectors it also computes the partial
+// value of the result: exactly where the operands are known, and for the
+// identities x+0, x-0, x*1, x/1, max(x, x) and min(x, x) on symbolic
+// dims.
+func inferArith(c *InferCtx) error {
+	if err := InferLegacyBroadcast(c); err != nil {
+		return err
+	}
+	if LegacyBroadcast(c.Node) || !c.Out[0].Elem.IsInt() {
+		return nil
+	}
+	var acc []SymInt
+	for i := range c.In {
+		v, ok := c.Partial(i)
+		if !ok {
+			return nil
+		}
+		if i == 0 {
+			acc = v
+			continue
+		}
+		n := max(len(acc), len(v))
+		if (len(acc) != n && len(acc) != 1) || (len(v) != n && len(v) != 1) {
+			return nil
+		}
+		res := make([]SymInt, n)
+		for k := range res {
+			a, b := acc[min(k, len(acc)-1)], v[min(k, len(v)-1)]
+			res[k] = arithInt(c.Node.Op, a, b)
+		}
+		acc = res
+	}
+	if acc != nil {
+		c.SetPartial(0, acc)
+	}
+	return nil
+}
+
+// arithInt applies op to two integers; integer division and remainder
+// truncate toward zero (Mod with fmod=0 is not followed).
+func arithInt(op string, a, b SymInt) SymInt {
+	if a.Known && b.Known {
+		switch op {
+		case "Add", "Sum":
+			return KnownInt(a.Val + b.Val)
+		case "Sub":
+			return KnownInt(a.Val - b.Val)
+		case "Mul":
+			return KnownInt(a.Val * b.Val)
+		case "Div":
+			if b.Val != 0 {
+				return KnownInt(a.Val / b.Val)
+			}
+		case "Max":
+			return KnownInt(max(a.Val, b.Val))
+		case "Min":
+			return KnownInt(min(a.Val, b.Val))
+		}
+		return SymInt{}
+	}
+	isVal := func(x SymInt, v int64) bool { return x.Known && x.Val == v }
+	switch op {
+	case "Add", "Sum":
+		if isVal(b, 0) {
+			return a
+		}
+		if isVal(a, 0) {
+			return b
+		}
+	case "Sub":
+		if isVal(b, 0) {
+			return a
+		}
+		if a.Same(b) {
+			return KnownInt(0)
+		}
+	case "Mul":
+		if isVal(b, 1) {
+			return a
+		}
+		if isVal(a, 1) {
+			return b
+		}
+		if isVal(a, 0) || isVal(b, 0) {
+			return KnownInt(0)
+		}
+	case "Div":
+		if isVal(b, 1) {
+			return a
+		}
+	case "Max", "Min":
+		if a.Same(b) {
+			return a
+		}
+	}
+	return SymInt{}
 }

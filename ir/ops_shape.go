@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/onyxgo/onyx/tensor"
 )
@@ -198,24 +199,28 @@ func shpUnknownDims(n int) []Dim {
 }
 
 // shpProd multiplies dims; the result is unknown when any dim is, except
-// that a known zero makes it zero.
+// that a known zero makes it zero and that a single symbolic dim times
+// dims of 1 is that dim.
 func shpProd(ds []Dim) Dim {
 	p := int64(1)
-	known := true
+	var unknown []Dim
 	for _, d := range ds {
 		if d.IsKnown() && d.Size == 0 {
 			return Known(0)
 		}
 		if !d.IsKnown() {
-			known = false
+			unknown = append(unknown, d)
 			continue
 		}
 		p *= d.Size
 	}
-	if !known {
-		return Unknown()
+	switch {
+	case len(unknown) == 0:
+		return Known(p)
+	case len(unknown) == 1 && p == 1:
+		return unknown[0]
 	}
-	return Known(p)
+	return Unknown()
 }
 
 func shpTensor(elem tensor.DType, dims []Dim) Type { return TensorOf(elem, dims) }
@@ -239,12 +244,14 @@ func shpUniqueAxes(axes []int64, rank int) ([]int, error) {
 
 func inferReshape(c *InferCtx) error {
 	in := c.In[0]
-	var shape []int64
+	var shape []SymInt
 	var ok bool
 	if c.Node.Opset < 5 {
-		shape, ok = c.Node.Ints("shape"), c.Node.HasAttr("shape")
-	} else {
-		shape, ok = shpInts(c, 1)
+		if ok = c.Node.HasAttr("shape"); ok {
+			shape = shpSymInts(c.Node.Ints("shape"))
+		}
+	} else if shape, ok = c.Partial(1); ok && c.PartialRank(1) != 1 {
+		return fmt.Errorf("Reshape: shape must be 1-D, got %s", c.In[1])
 	}
 	if !ok {
 		if c.Has(1) && c.In[1].HasShape && len(c.In[1].Shape) == 1 && c.In[1].Shape[0].IsKnown() {
@@ -259,14 +266,16 @@ func inferReshape(c *InferCtx) error {
 	infer := -1
 	for i, s := range shape {
 		switch {
-		case s == -1:
+		case !s.Known:
+			dims[i] = s.Dim()
+		case s.Val == -1:
 			if infer >= 0 {
 				return fmt.Errorf("Reshape: shape %v has more than one -1", shape)
 			}
 			infer = i
-		case s < -1:
-			return fmt.Errorf("Reshape: shape %v has negative dim %d", shape, s)
-		case s == 0 && !allowZero:
+		case s.Val < -1:
+			return fmt.Errorf("Reshape: shape %v has negative dim %d", shape, s.Val)
+		case s.Val == 0 && !allowZero:
 			if in.HasShape {
 				if i >= len(in.Shape) {
 					return fmt.Errorf("Reshape: shape %v copies dim %d of a rank-%d input", shape, i, len(in.Shape))
@@ -276,47 +285,106 @@ func inferReshape(c *InferCtx) error {
 				dims[i] = Unknown()
 			}
 		default:
-			dims[i] = Known(s)
+			dims[i] = Known(s.Val)
 		}
 	}
 	if allowZero && infer >= 0 {
 		for _, s := range shape {
-			if s == 0 {
+			if s.Known && s.Val == 0 {
 				return fmt.Errorf("Reshape: shape %v has both 0 and -1 with allowzero set", shape)
 			}
 		}
 	}
-	total := Unknown()
-	if in.HasShape {
-		total = shpProd(in.Shape)
-	}
 	if infer >= 0 {
 		dims[infer] = Unknown()
-		rest := int64(1)
-		known := total.IsKnown()
-		for i, d := range dims {
-			if i == infer {
-				continue
+		if in.HasShape {
+			rest := append(append([]Dim{}, dims[:infer]...), dims[infer+1:]...)
+			d, err := shpQuotient(in.Shape, rest)
+			if err != nil {
+				return fmt.Errorf("Reshape: cannot reshape %s to %v: %v", in, shape, err)
 			}
-			if !d.IsKnown() {
-				known = false
-				break
-			}
-			rest *= d.Size
+			dims[infer] = d
 		}
-		if known {
-			if rest == 0 || total.Size%rest != 0 {
-				return fmt.Errorf("Reshape: cannot reshape %s to %v", in, shape)
-			}
-			dims[infer] = Known(total.Size / rest)
-		}
-	} else if total.IsKnown() {
-		if p := shpProd(dims); p.IsKnown() && p.Size != total.Size {
+	} else if in.HasShape {
+		if total, p := shpProd(in.Shape), shpProd(dims); total.IsKnown() && p.IsKnown() && p.Size != total.Size {
 			return fmt.Errorf("Reshape: cannot reshape %s (%d elements) to %v", in, total.Size, shape)
 		}
 	}
 	c.Set(0, shpTensor(in.Elem, dims))
+	if v, ok := c.Partial(0); ok && len(dims) <= 1 {
+		c.SetPartial(0, v)
+	}
 	return nil
+}
+
+// shpSymInts returns known integers.
+func shpSymInts(vs []int64) []SymInt {
+	out := make([]SymInt, len(vs))
+	for i, v := range vs {
+		out[i] = KnownInt(v)
+	}
+	return out
+}
+
+// shpQuotient returns the dim q with prod(num) = q * prod(den): known
+// when the known sizes divide and the symbolic dims of den all appear in
+// num, symbolic when one symbolic dim of num is left over and the known
+// sizes cancel. A known mismatch is an error.
+func shpQuotient(num, den []Dim) (Dim, error) {
+	pn, pd := int64(1), int64(1)
+	syms := map[string]int{}
+	left := 0
+	for _, d := range num {
+		switch {
+		case d.IsKnown():
+			pn *= d.Size
+		case d.Param != "":
+			syms[d.Param]++
+			left++
+		default:
+			return Unknown(), nil
+		}
+	}
+	if pn == 0 {
+		for _, d := range den {
+			if d.IsKnown() && d.Size == 0 {
+				return Dim{}, fmt.Errorf("the other dims hold no elements")
+			}
+		}
+		if left == 0 {
+			return Known(0), nil
+		}
+		return Unknown(), nil
+	}
+	for _, d := range den {
+		switch {
+		case d.IsKnown():
+			pd *= d.Size
+		case d.Param != "" && syms[d.Param] > 0:
+			syms[d.Param]--
+			left--
+		default:
+			return Unknown(), nil
+		}
+	}
+	if pd == 0 || pn%pd != 0 {
+		if left == 0 {
+			return Dim{}, fmt.Errorf("%d elements do not divide into parts of %d", pn, pd)
+		}
+		return Unknown(), nil
+	}
+	q := pn / pd
+	switch {
+	case left == 0:
+		return Known(q), nil
+	case left == 1 && q == 1:
+		for name, k := range syms {
+			if k > 0 {
+				return Sym(name), nil
+			}
+		}
+	}
+	return Unknown(), nil
 }
 
 func inferFlatten(c *InferCtx) error {
@@ -373,6 +441,9 @@ func inferSqueeze(c *InferCtx) error {
 		}
 	}
 	c.Set(0, shpTensor(in.Elem, out))
+	if v, ok := c.Partial(0); ok && len(out) <= 1 {
+		c.SetPartial(0, v)
+	}
 	return nil
 }
 
@@ -406,6 +477,9 @@ func inferUnsqueeze(c *InferCtx) error {
 		}
 	}
 	c.Set(0, shpTensor(in.Elem, out))
+	if v, ok := c.Partial(0); ok && r <= 1 {
+		c.SetPartial(0, v)
+	}
 	return nil
 }
 
@@ -504,6 +578,24 @@ func inferConcat(c *InferCtx) error {
 	}
 	out[ax] = sum
 	c.Set(0, shpTensor(elem, out))
+	// Joined vectors: an input of known length whose value is not known
+	// adds unknown elements.
+	if rank == 1 {
+		var vals []SymInt
+		for i, t := range c.In {
+			if !c.Has(i) {
+				continue
+			}
+			if v, ok := c.Partial(i); ok {
+				vals = append(vals, v...)
+			} else if t.HasShape && t.Shape[0].IsKnown() && t.Shape[0].Size <= MaxPartialLen {
+				vals = append(vals, make([]SymInt, t.Shape[0].Size)...)
+			} else {
+				return nil
+			}
+		}
+		c.SetPartial(0, vals)
+	}
 	return nil
 }
 
@@ -668,13 +760,27 @@ func inferSlice(c *InferCtx) error {
 			return fmt.Errorf("Slice: step 0 on axis %d", axes[i])
 		}
 		if !in.Shape[a].IsKnown() {
-			out[a] = Unknown()
+			// The whole axis, forwards or backwards, keeps the dim.
+			const big = math.MaxInt32
+			whole := (steps[i] == 1 && starts[i] == 0 && ends[i] >= big) ||
+				(steps[i] == -1 && starts[i] == -1 && ends[i] <= -big)
+			if !whole {
+				out[a] = Unknown()
+			}
 			continue
 		}
 		_, n := SliceBounds(starts[i], ends[i], steps[i], in.Shape[a].Size)
 		out[a] = Known(n)
 	}
 	c.Set(0, shpTensor(in.Elem, out))
+	if v, ok := c.Partial(0); ok && r == 1 && len(ax) == 1 {
+		start, n := SliceBounds(starts[0], ends[0], steps[0], int64(len(v)))
+		res := make([]SymInt, n)
+		for k := range res {
+			res[k] = v[start+int64(k)*steps[0]]
+		}
+		c.SetPartial(0, res)
+	}
 	return nil
 }
 
@@ -694,6 +800,22 @@ func inferGather(c *InferCtx) error {
 	}
 	out := append(append(append([]Dim{}, data.Shape[:ax]...), idx.Shape...), data.Shape[ax+1:]...)
 	c.Set(0, shpTensor(data.Elem, out))
+	// Elements of a known vector.
+	vals, ok := c.Partial(0)
+	is, iok := c.Partial(1)
+	if ok && iok && r == 1 && len(idx.Shape) <= 1 {
+		res := make([]SymInt, len(is))
+		for k, i := range is {
+			if !i.Known || i.Val < -int64(len(vals)) || i.Val >= int64(len(vals)) {
+				return nil
+			}
+			if i.Val < 0 {
+				i.Val += int64(len(vals))
+			}
+			res[k] = vals[i.Val]
+		}
+		c.SetPartial(0, res)
+	}
 	return nil
 }
 
@@ -728,7 +850,7 @@ func inferGatherND(c *InferCtx) error {
 
 func inferExpand(c *InferCtx) error {
 	in := c.In[0]
-	shape, ok := shpInts(c, 1)
+	shape, ok := c.Partial(1)
 	if !ok {
 		if c.In[1].HasShape && len(c.In[1].Shape) == 1 && c.In[1].Shape[0].IsKnown() && in.HasShape {
 			n := max(int(c.In[1].Shape[0].Size), len(in.Shape))
@@ -746,10 +868,10 @@ func inferExpand(c *InferCtx) error {
 	}
 	target := make([]Dim, len(shape))
 	for i, s := range shape {
-		if s < 0 {
-			return fmt.Errorf("Expand: negative dim %d in shape %v", s, shape)
+		if s.Known && s.Val < 0 {
+			return fmt.Errorf("Expand: negative dim %d in shape %v", s.Val, shape)
 		}
-		target[i] = Known(s)
+		target[i] = s.Dim()
 	}
 	if !in.HasShape {
 		c.Set(0, UnrankedTensor(in.Elem))
@@ -760,6 +882,21 @@ func inferExpand(c *InferCtx) error {
 		return fmt.Errorf("Expand: %v", err)
 	}
 	c.Set(0, shpTensor(in.Elem, dims))
+	if v, ok := c.Partial(0); ok && len(dims) <= 1 {
+		if len(dims) == 0 || len(v) == 1 && dims[0].IsKnown() && dims[0].Size <= MaxPartialLen {
+			n := 1
+			if len(dims) == 1 {
+				n = int(dims[0].Size)
+			}
+			res := make([]SymInt, n)
+			for k := range res {
+				res[k] = v[0]
+			}
+			c.SetPartial(0, res)
+		} else if len(dims) == 1 && dims[0].IsKnown() && int64(len(v)) == dims[0].Size {
+			c.SetPartial(0, v)
+		}
+	}
 	return nil
 }
 
@@ -775,20 +912,27 @@ func inferTile(c *InferCtx) error {
 		c.Set(0, shpTensor(in.Elem, out))
 		return nil
 	}
-	reps, ok := shpInts(c, 1)
+	reps, ok := c.Partial(1)
 	if ok {
 		if len(reps) != r {
 			return fmt.Errorf("Tile: %d repeats for rank %d", len(reps), r)
 		}
 		for i, d := range in.Shape {
-			if reps[i] < 0 {
-				return fmt.Errorf("Tile: negative repeat %d", reps[i])
-			}
-			if d.IsKnown() {
-				out[i] = Known(d.Size * reps[i])
-			} else if reps[i] == 1 {
+			rep := reps[i]
+			switch {
+			case !rep.Known:
+				if d.IsKnown() && d.Size == 1 {
+					out[i] = rep.Dim()
+				} else if d.IsKnown() && d.Size == 0 {
+					out[i] = Known(0)
+				}
+			case rep.Val < 0:
+				return fmt.Errorf("Tile: negative repeat %d", rep.Val)
+			case d.IsKnown():
+				out[i] = Known(d.Size * rep.Val)
+			case rep.Val == 1:
 				out[i] = d
-			} else if reps[i] == 0 {
+			case rep.Val == 0:
 				out[i] = Known(0)
 			}
 		}
@@ -883,20 +1027,27 @@ func inferShapeOp(c *InferCtx) error {
 	}
 	s, e := ShapeRange(c.Node.Int("start"), end, len(in.Shape))
 	c.Set(0, TensorType(tensor.Int64, int64(e-s)))
+	c.SetPartial(0, DimsInts(in.Shape[s:e]))
 	return nil
 }
 
 func inferSize(c *InferCtx) error {
 	c.Set(0, TensorType(tensor.Int64))
+	if c.In[0].HasShape {
+		if d := shpProd(c.In[0].Shape); d.IsKnown() || d.Param != "" {
+			c.SetPartial(0, []SymInt{DimInt(d)})
+		}
+	}
 	return nil
 }
 
 func inferConstantOfShape(c *InferCtx) error {
 	elem := tensor.Float32
-	if v := c.Node.Tensor("value"); v != nil {
+	v := c.Node.Tensor("value")
+	if v != nil {
 		elem = v.DType()
 	}
-	shape, ok := shpInts(c, 0)
+	shape, ok := c.Partial(0)
 	if !ok {
 		if c.In[0].HasShape && len(c.In[0].Shape) == 1 && c.In[0].Shape[0].IsKnown() {
 			c.Set(0, shpTensor(elem, shpUnknownDims(int(c.In[0].Shape[0].Size))))
@@ -907,12 +1058,35 @@ func inferConstantOfShape(c *InferCtx) error {
 	}
 	dims := make([]Dim, len(shape))
 	for i, s := range shape {
-		if s < 0 {
-			return fmt.Errorf("ConstantOfShape: negative dim %d", s)
+		if s.Known && s.Val < 0 {
+			return fmt.Errorf("ConstantOfShape: negative dim %d", s.Val)
 		}
-		dims[i] = Known(s)
+		dims[i] = s.Dim()
 	}
 	c.Set(0, shpTensor(elem, dims))
+	// A small integer vector of one value.
+	fill := KnownInt(0)
+	if v != nil {
+		fv, ok := constPartial(v)
+		if !ok || len(fv) != 1 {
+			return nil
+		}
+		fill = fv[0]
+	}
+	if len(dims) <= 1 {
+		n := int64(1)
+		if len(dims) == 1 {
+			if !dims[0].IsKnown() || dims[0].Size > MaxPartialLen {
+				return nil
+			}
+			n = dims[0].Size
+		}
+		res := make([]SymInt, n)
+		for k := range res {
+			res[k] = fill
+		}
+		c.SetPartial(0, res)
+	}
 	return nil
 }
 
@@ -942,13 +1116,27 @@ func RangeCount(start, limit, delta float64) (int64, error) {
 func inferRange(c *InferCtx) error {
 	elem := c.In[0].Elem
 	var v [3]float64
+	var iv [3]SymInt
+	known := true
 	for i := range v {
+		if p, ok := c.Partial(i); ok && len(p) == 1 {
+			iv[i] = p[0]
+		}
 		t := c.Const(i)
 		if t == nil || t.Len() != 1 {
-			c.Set(0, shpTensor(elem, shpUnknownDims(1)))
-			return nil
+			known = false
+			continue
 		}
 		v[i] = t.Float64At(0)
+	}
+	if !known {
+		// Range(0, n, 1) has n elements.
+		n := Unknown()
+		if iv[0].Known && iv[0].Val == 0 && iv[2].Known && iv[2].Val == 1 {
+			n = iv[1].Dim()
+		}
+		c.Set(0, shpTensor(elem, []Dim{n}))
+		return nil
 	}
 	if elem.IsInt() {
 		n, err := RangeCountInt(int64(v[0]), int64(v[1]), int64(v[2]))
@@ -956,6 +1144,13 @@ func inferRange(c *InferCtx) error {
 			return err
 		}
 		c.Set(0, TensorType(elem, n))
+		if n <= MaxPartialLen {
+			res := make([]SymInt, n)
+			for k := range res {
+				res[k] = KnownInt(int64(v[0]) + int64(k)*int64(v[2]))
+			}
+			c.SetPartial(0, res)
+		}
 		return nil
 	}
 	n, err := RangeCount(v[0], v[1], v[2])
