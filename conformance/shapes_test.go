@@ -310,6 +310,9 @@ func checkInference(c Case, g *ir.Func, computed *computedValues, symbolic, stat
 					r.symShaped++
 				} else if isTensor && staticInputs {
 					countGap(&r.symGaps, n.OpName())
+					if os.Getenv("ONYX_SHAPES_SYMGAPS") == n.OpName() {
+						fmt.Fprintf(os.Stderr, "symgap: %s: node %s output %d: %s, computed %s\n", c.Name, n, k, o.Type, describeValue(v))
+					}
 				}
 			} else {
 				r.values++
@@ -317,6 +320,9 @@ func checkInference(c Case, g *ir.Func, computed *computedValues, symbolic, stat
 					r.static++
 				} else if isTensor && staticInputs {
 					countGap(&r.gaps, n.OpName())
+					if os.Getenv("ONYX_SHAPES_GAPS") == n.OpName() {
+						fmt.Fprintf(os.Stderr, "gap: %s: node %s output %d: %s, computed %s\n", c.Name, n, k, o.Type, describeValue(v))
+					}
 				}
 			}
 			if msg := typeMismatch(o.Type, v, binding); msg != "" {
@@ -356,6 +362,13 @@ func topCounts(m map[string]int, n int) string {
 		parts[i] = fmt.Sprintf("%s %d", op, m[op])
 	}
 	return strings.Join(parts, ", ")
+}
+
+func describeValue(v tensor.Value) string {
+	if t, ok := v.(*tensor.Tensor); ok {
+		return fmt.Sprintf("%s%v", t.DType().Short(), t.Shape())
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // shapeNamed reports whether t is a tensor type of known rank whose every

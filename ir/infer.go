@@ -152,9 +152,21 @@ func AllKnown(v []SymInt) ([]int64, bool) {
 	return out, true
 }
 
-// constPartial returns the elements of a small integer constant.
+// partialElem reports whether inference tracks the values of tensors of
+// element type dt: the integer types of 8 bits and more, and BOOL (as 0
+// and 1).
+func partialElem(dt tensor.DType) bool {
+	switch dt {
+	case tensor.Int8, tensor.Int16, tensor.Int32, tensor.Int64,
+		tensor.Uint8, tensor.Uint16, tensor.Uint32, tensor.Uint64, tensor.Bool:
+		return true
+	}
+	return false
+}
+
+// constPartial returns the elements of a small integer or BOOL constant.
 func constPartial(t *tensor.Tensor) ([]SymInt, bool) {
-	if t == nil || !t.DType().IsInt() || t.Rank() > 1 || t.Len() > MaxPartialLen {
+	if t == nil || !partialElem(t.DType()) || t.Rank() > 1 || t.Len() > MaxPartialLen {
 		return nil, false
 	}
 	vs := t.Int64sOf()
@@ -198,7 +210,7 @@ func (c *InferCtx) PartialRank(i int) int {
 }
 
 // SetPartial records what is known of the elements of output i, an
-// integer tensor of rank 0 (one element) or 1. It is dropped when it does
+// integer or BOOL tensor of rank 0 (one element) or 1. It is dropped when it does
 // not fit the output's inferred type.
 func (c *InferCtx) SetPartial(i int, v []SymInt) {
 	if i >= len(c.Out) || len(v) > MaxPartialLen {
@@ -213,7 +225,7 @@ func (c *InferCtx) SetPartial(i int, v []SymInt) {
 // partialFits reports whether a partial value of n elements fits type t,
 // and returns t with its length filled in.
 func partialFits(t Type, n int) (Type, bool) {
-	if t.Kind != KindTensor || !t.HasShape || (t.Elem != tensor.Int64 && t.Elem != tensor.Int32) {
+	if t.Kind != KindTensor || !t.HasShape || !partialElem(t.Elem) {
 		return t, false
 	}
 	switch len(t.Shape) {
@@ -241,20 +253,30 @@ func partialTensor(t Type, v []SymInt) *tensor.Tensor {
 	if len(t.Shape) == 1 {
 		shape = []int{len(vals)}
 	}
-	switch t.Elem {
-	case tensor.Int64:
+	if t.Elem == tensor.Int64 {
 		return tensor.FromSlice(vals, shape...)
-	case tensor.Int32:
-		xs := make([]int32, len(vals))
+	}
+	if t.Elem == tensor.Bool {
+		bs := make([]bool, len(vals))
 		for i, x := range vals {
-			if int64(int32(x)) != x {
+			if x != 0 && x != 1 {
 				return nil
 			}
-			xs[i] = int32(x)
+			bs[i] = x == 1
 		}
-		return tensor.FromSlice(xs, shape...)
+		return tensor.FromSlice(bs, shape...)
 	}
-	return nil
+	out, err := tensor.Alloc(t.Elem, shape)
+	if err != nil {
+		return nil
+	}
+	for i, x := range vals {
+		out.SetInt64At(i, x)
+		if out.Int64At(i) != x {
+			return nil
+		}
+	}
+	return out
 }
 
 // inferState is what InferShapes knows of values beyond their types.

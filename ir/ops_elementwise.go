@@ -38,7 +38,7 @@ func binaryOp(name string, versions []int, types, doc string, attrs ...AttrDef) 
 
 func compareOp(name string, versions []int, types, doc string, attrs ...AttrDef) OpSchema {
 	return OpSchema{Name: name, Versions: versions, Inputs: "A:T B:T", Outputs: "C:T1", Types: types + " T1=bool",
-		Attrs: attrs, Infer: InferLegacyBroadcastBool, Doc: doc}
+		Attrs: attrs, Infer: inferCompare, Doc: doc}
 }
 
 func variadicOp(name, out string, versions []int, types, doc string) OpSchema {
@@ -77,7 +77,7 @@ func init() {
 		OpSchema{Name: "IsInf", Versions: v(10, 20), Inputs: "X:T1", Outputs: "Y:T2",
 			Types: "T1=float,f8 T2=bool", Attrs: []AttrDef{AttrI("detect_negative", 1), AttrI("detect_positive", 1)},
 			Infer: inferUnaryBool, Doc: "whether x is an infinity (of the selected signs)"},
-		unaryOp("Not", v(1), "T=bool", "logical not"),
+		withPartial(unaryOp("Not", v(1), "T=bool", "logical not")),
 		unaryOp("BitwiseNot", v(18), "T=uint,sint", "bitwise complement"),
 
 		// Activations.
@@ -307,6 +307,30 @@ func inferWhere(c *InferCtx) error {
 		out.Shape, out.HasShape = shape, true
 	}
 	c.Set(0, out)
+	// Selecting between known vectors.
+	cond, ok0 := c.Partial(0)
+	x, ok1 := c.Partial(1)
+	y, ok2 := c.Partial(2)
+	if ok0 && ok1 && ok2 {
+		n := max(len(cond), len(x), len(y))
+		res := make([]SymInt, n)
+		for k := range res {
+			cv := cond[min(k, len(cond)-1)]
+			switch {
+			case len(cond) != n && len(cond) != 1, len(x) != n && len(x) != 1, len(y) != n && len(y) != 1:
+				return nil
+			case !cv.Known:
+				if xv, yv := x[min(k, len(x)-1)], y[min(k, len(y)-1)]; xv.Same(yv) {
+					res[k] = xv
+				}
+			case cv.Val != 0:
+				res[k] = x[min(k, len(x)-1)]
+			default:
+				res[k] = y[min(k, len(y)-1)]
+			}
+		}
+		c.SetPartial(0, res)
+	}
 	return nil
 }
 
@@ -338,18 +362,35 @@ func inferCast(c *InferCtx) error {
 	t := c.In[0].Clone()
 	t.Kind, t.Elem = KindTensor, to
 	c.Set(0, t)
-	if v, ok := c.Partial(0); ok && to.IsInt() && c.In[0].Elem.IsInt() {
-		c.SetPartial(0, v)
+	if v, ok := c.Partial(0); ok && partialElem(to) && partialElem(c.In[0].Elem) {
+		c.SetPartial(0, castPartial(v, to))
 	}
 	return nil
+}
+
+// castPartial converts integers to element type to (BOOL: non-zero is 1).
+func castPartial(v []SymInt, to tensor.DType) []SymInt {
+	if to != tensor.Bool {
+		return v
+	}
+	out := make([]SymInt, len(v))
+	for i, x := range v {
+		if x.Known {
+			out[i] = KnownInt(0)
+			if x.Val != 0 {
+				out[i] = KnownInt(1)
+			}
+		}
+	}
+	return out
 }
 
 func inferCastLike(c *InferCtx) error {
 	t := c.In[0].Clone()
 	t.Kind, t.Elem = KindTensor, c.In[1].Elem
 	c.Set(0, t)
-	if v, ok := c.Partial(0); ok && t.Elem.IsInt() && c.In[0].Elem.IsInt() {
-		c.SetPartial(0, v)
+	if v, ok := c.Partial(0); ok && partialElem(t.Elem) && partialElem(c.In[0].Elem) {
+		c.SetPartial(0, castPartial(v, t.Elem))
 	}
 	return nil
 }
@@ -363,7 +404,7 @@ func inferPow(c *InferCtx) error {
 }
 
 // withPartial makes a unary op's shape function also compute the partial
-// value of its output (for Neg and Abs).
+// value of its output (for Neg, Abs and Not).
 func withPartial(s OpSchema) OpSchema {
 	infer := s.Infer
 	s.Infer = func(c *InferCtx) error {
@@ -383,6 +424,8 @@ func withPartial(s OpSchema) OpSchema {
 				}
 			case c.Node.Op == "Neg":
 				out[i] = KnownInt(-x.Val)
+			case c.Node.Op == "Not":
+				out[i] = KnownInt(1 - x.Val)
 			case c.Node.Op == "Abs":
 				out[i] = KnownInt(max(x.Val, -x.Val))
 			}
@@ -405,11 +448,71 @@ func inferArith(c *InferCtx) error {
 	if LegacyBroadcast(c.Node) || !c.Out[0].Elem.IsInt() {
 		return nil
 	}
+	foldPartial(c, func(a, b SymInt) SymInt { return arithInt(c.Node, a, b) })
+	return nil
+}
+
+// inferCompare is the shape function of the comparisons and logical
+// ops, which also compute the partial value of their result.
+func inferCompare(c *InferCtx) error {
+	if err := InferLegacyBroadcastBool(c); err != nil {
+		return err
+	}
+	if LegacyBroadcast(c.Node) {
+		return nil
+	}
+	foldPartial(c, func(a, b SymInt) SymInt { return compareInt(c.Node.Op, a, b) })
+	return nil
+}
+
+// compareInt compares two integers (or BOOLs, as 0 and 1).
+func compareInt(op string, a, b SymInt) SymInt {
+	bit := func(x bool) SymInt {
+		if x {
+			return KnownInt(1)
+		}
+		return KnownInt(0)
+	}
+	if !a.Known || !b.Known {
+		if a.Same(b) {
+			switch op {
+			case "Equal", "LessOrEqual", "GreaterOrEqual":
+				return KnownInt(1)
+			case "Less", "Greater":
+				return KnownInt(0)
+			}
+		}
+		return SymInt{}
+	}
+	switch op {
+	case "Equal":
+		return bit(a.Val == b.Val)
+	case "Less":
+		return bit(a.Val < b.Val)
+	case "LessOrEqual":
+		return bit(a.Val <= b.Val)
+	case "Greater":
+		return bit(a.Val > b.Val)
+	case "GreaterOrEqual":
+		return bit(a.Val >= b.Val)
+	case "And":
+		return bit(a.Val != 0 && b.Val != 0)
+	case "Or":
+		return bit(a.Val != 0 || b.Val != 0)
+	case "Xor":
+		return bit((a.Val != 0) != (b.Val != 0))
+	}
+	return SymInt{}
+}
+
+// foldPartial sets the partial value of output 0 to the elementwise,
+// broadcast combination of the partial values of the inputs.
+func foldPartial(c *InferCtx, f func(a, b SymInt) SymInt) {
 	var acc []SymInt
 	for i := range c.In {
 		v, ok := c.Partial(i)
 		if !ok {
-			return nil
+			return
 		}
 		if i == 0 {
 			acc = v
@@ -417,24 +520,23 @@ func inferArith(c *InferCtx) error {
 		}
 		n := max(len(acc), len(v))
 		if (len(acc) != n && len(acc) != 1) || (len(v) != n && len(v) != 1) {
-			return nil
+			return
 		}
 		res := make([]SymInt, n)
 		for k := range res {
-			a, b := acc[min(k, len(acc)-1)], v[min(k, len(v)-1)]
-			res[k] = arithInt(c.Node.Op, a, b)
+			res[k] = f(acc[min(k, len(acc)-1)], v[min(k, len(v)-1)])
 		}
 		acc = res
 	}
 	if acc != nil {
 		c.SetPartial(0, acc)
 	}
-	return nil
 }
 
-// arithInt applies op to two integers; integer division and remainder
-// truncate toward zero (Mod with fmod=0 is not followed).
-func arithInt(op string, a, b SymInt) SymInt {
+// arithInt applies n's op to two integers: division truncates toward
+// zero, Mod takes the sign of the divisor unless fmod is set.
+func arithInt(n *Node, a, b SymInt) SymInt {
+	op := n.Op
 	if a.Known && b.Known {
 		switch op {
 		case "Add", "Sum":
@@ -451,6 +553,15 @@ func arithInt(op string, a, b SymInt) SymInt {
 			return KnownInt(max(a.Val, b.Val))
 		case "Min":
 			return KnownInt(min(a.Val, b.Val))
+		case "Mod":
+			if b.Val == 0 {
+				return SymInt{}
+			}
+			r := a.Val % b.Val
+			if n.Int("fmod") == 0 && r != 0 && (r < 0) != (b.Val < 0) {
+				r += b.Val
+			}
+			return KnownInt(r)
 		}
 		return SymInt{}
 	}
@@ -483,6 +594,13 @@ func arithInt(op string, a, b SymInt) SymInt {
 	case "Div":
 		if isVal(b, 1) {
 			return a
+		}
+		if a.Same(b) && a.Sym != "" {
+			return KnownInt(1) // sizes are taken as non-zero
+		}
+	case "Mod":
+		if isVal(b, 1) || a.Same(b) {
+			return KnownInt(0)
 		}
 	case "Max", "Min":
 		if a.Same(b) {
