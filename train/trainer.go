@@ -103,17 +103,20 @@ type NaNError struct {
 	Epoch, Batch int
 	Step         int64 // the failing step, counted from 1
 	Loss         float64
-	// Param names the first parameter whose gradient (or value) is not
-	// finite, "" when they all are.
-	Param string
+	// Param names the first parameter whose gradient is not finite; when
+	// every gradient is finite, the parameter with the largest gradient
+	// norm (GradNorm), where the divergence shows first.
+	Param    string
+	Finite   bool // every gradient was finite
+	GradNorm float64
 }
 
 func (e *NaNError) Error() string {
 	msg := fmt.Sprintf("train: step %d (epoch %d, batch %d): loss is %g", e.Step, e.Epoch+1, e.Batch, e.Loss)
-	if e.Param != "" {
-		msg += fmt.Sprintf("; parameter %q has a non-finite gradient or value", e.Param)
+	if e.Finite {
+		return msg + fmt.Sprintf("; largest gradient norm %g at parameter %q", e.GradNorm, e.Param)
 	}
-	return msg
+	return msg + fmt.Sprintf("; parameter %q has a non-finite gradient", e.Param)
 }
 
 // Trainer runs a Config.
@@ -218,16 +221,21 @@ func (t *Trainer) runStep(ctx context.Context, x, y *tensor.Tensor) (*Result, er
 			break
 		}
 	}
-	if param == "" && !finite(r.Loss) {
-		for _, p := range t.cfg.Model.Params() {
-			if p.T.DType() == tensor.Float32 && !allFinite(p.T) {
-				param = p.Name
-				break
+	if !finite(r.Loss) || param != "" {
+		e := &NaNError{Epoch: t.epoch, Batch: t.batch, Step: t.step + 1, Loss: r.Loss, Param: param}
+		if param == "" {
+			e.Finite = true
+			for i, g := range r.Grads {
+				var ss float64
+				for _, v := range g.Float32s() {
+					ss += float64(v) * float64(v)
+				}
+				if n := math.Sqrt(ss); n >= e.GradNorm {
+					e.GradNorm, e.Param = n, t.trainable[i].Name
+				}
 			}
 		}
-	}
-	if !finite(r.Loss) || param != "" {
-		return nil, &NaNError{Epoch: t.epoch, Batch: t.batch, Step: t.step + 1, Loss: r.Loss, Param: param}
+		return nil, e
 	}
 	if t.cfg.ClipValue > 0 {
 		ClipGradValue(r.Grads, t.cfg.ClipValue)
