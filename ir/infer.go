@@ -25,6 +25,8 @@ type InferCtx struct {
 	// partial holds the partial value of inputs (see Partial), and
 	// outPartial those the shape function computes for its outputs.
 	partial, outPartial [][]SymInt
+	// st, when set, holds what inference knows of other values.
+	st *inferState
 }
 
 // NumInputs returns the number of input slots of the node.
@@ -194,6 +196,27 @@ func (c *InferCtx) Partial(i int) ([]SymInt, bool) {
 	return nil, false
 }
 
+// ValuePartial returns the partial value of any value v known to
+// inference (the results of a subgraph, for control-flow ops).
+func (c *InferCtx) ValuePartial(v *Value) ([]SymInt, bool) {
+	if v == nil {
+		return nil, false
+	}
+	if v.Const != nil && !v.Param {
+		return constPartial(v.Const)
+	}
+	if c.st == nil {
+		return nil, false
+	}
+	if t := c.st.consts[v]; t != nil {
+		return constPartial(t)
+	}
+	if p := c.st.partial[v]; p != nil {
+		return p, true
+	}
+	return nil, false
+}
+
 // PartialRank returns the rank of input i (0 or 1) when its partial value
 // is known, else -1.
 func (c *InferCtx) PartialRank(i int) int {
@@ -301,7 +324,7 @@ func inferNode(n *Node, st *inferState) error {
 			return err
 		}
 	}
-	c := &InferCtx{Node: n, In: make([]Type, len(n.Inputs)), Out: make([]Type, len(n.Outputs)), consts: make([]*tensor.Tensor, len(n.Inputs))}
+	c := &InferCtx{Node: n, In: make([]Type, len(n.Inputs)), Out: make([]Type, len(n.Outputs)), consts: make([]*tensor.Tensor, len(n.Inputs)), st: st}
 	if st.partial != nil {
 		c.partial = make([][]SymInt, len(n.Inputs))
 	}

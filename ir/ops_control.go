@@ -93,6 +93,20 @@ func inferIf(c *InferCtx) error {
 		return fmt.Errorf("If branches return %d and %d values", len(then.Results), len(els.Results))
 	}
 	tt, et := resultTypes(then), resultTypes(els)
+	// A condition known here picks the branch.
+	if v, ok := c.Partial(0); ok && len(v) == 1 && v[0].Known {
+		g := els
+		if v[0].Val != 0 {
+			g = then
+		}
+		for i, r := range g.Results {
+			c.Set(i, r.Type.Clone())
+			if p, ok := c.ValuePartial(r); ok {
+				c.SetPartial(i, p)
+			}
+		}
+		return nil
+	}
 	for i := range tt {
 		t := tt[i]
 		if !t.Equal(et[i]) {

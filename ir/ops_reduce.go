@@ -198,6 +198,13 @@ func inferReduce(inputSince int) InferFunc {
 			c.Set(0, TensorOf(x.Elem, dims))
 			return nil
 		case !known:
+			// Without keepdims, as many dims go as axes has entries (when
+			// it has some).
+			if a := c.In[1]; a.HasShape && len(a.Shape) == 1 && a.Shape[0].IsKnown() && a.Shape[0].Size > 0 &&
+				a.Shape[0].Size <= int64(rank) {
+				c.Set(0, TensorOf(x.Elem, shpUnknownDims(rank-int(a.Shape[0].Size))))
+				return nil
+			}
 			c.Set(0, UnrankedTensor(x.Elem))
 			return nil
 		}
@@ -268,11 +275,14 @@ func inferTopK(c *InferCtx) error {
 			return fmt.Errorf("TopK before opset 10 needs the attribute k")
 		}
 		k = Known(c.Node.Int("k"))
-	} else if t := c.Const(1); t != nil {
-		if t.Len() != 1 {
-			return fmt.Errorf("K must hold exactly one value, got shape %v", t.Shape())
+	} else if v, ok := c.Partial(1); ok {
+		if len(v) != 1 {
+			return fmt.Errorf("K must hold exactly one value, got %d", len(v))
 		}
-		k = Known(t.Int64At(0))
+		if v[0].Known && v[0].Val < 0 {
+			return fmt.Errorf("k must not be negative, got %d", v[0].Val)
+		}
+		k = v[0].Dim()
 	}
 	if k.IsKnown() {
 		if k.Size < 0 {
@@ -357,6 +367,9 @@ func inferMatMul(elem tensor.DType) InferFunc {
 		elem := elem
 		if elem == tensor.Undefined {
 			elem = a.Elem
+		}
+		if elem == tensor.Undefined {
+			elem = b.Elem
 		}
 		if !a.HasShape || !b.HasShape {
 			c.Set(0, UnrankedTensor(elem))
