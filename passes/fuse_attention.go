@@ -105,6 +105,12 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 			return false
 		}
 		leaves = append(leaves, a.masks[i].v, a.masks[i].cond, a.masks[i].fill)
+		// attn_mask's last dim is not broadcast (a shorter one masks the
+		// keys beyond it), so a mask broadcast along the keys is expanded,
+		// which needs their number.
+		if !a.masks[i].causal && !sameDim(a.masks[i].lastDim(), a.qk.Type.Shape[3]) && !a.qk.Type.Shape[3].IsKnown() {
+			return false
+		}
 	}
 	defs := []*ir.Value{y}
 	if a.presK != nil {
@@ -142,6 +148,14 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 			mask = e.op("Add", mask, v)
 		}
 	}
+	if total := a.qk.Type.Shape[3]; mask != nil && (mask.Type.Rank() < 1 || !sameDim(mask.Type.Shape[mask.Type.Rank()-1], total)) {
+		shape := make([]int64, max(mask.Type.Rank(), 1))
+		for i := range shape {
+			shape[i] = 1
+		}
+		shape[len(shape)-1] = total.Size
+		mask = e.op("Expand", mask, e.c(tensor.FromSlice(shape)))
+	}
 	ins := []*ir.Value{a.q, k, a.v, mask, a.pastK, a.pastV}
 	for ins[len(ins)-1] == nil {
 		ins = ins[:len(ins)-1]
@@ -155,6 +169,24 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 	}
 	p.apply(e.node("Attention", ins, defs, attrs...))
 	return true
+}
+
+// lastDim returns the size of the mask's last dim (1 for a scalar).
+func (m *attnMask) lastDim() ir.Dim {
+	last := func(t ir.Type) ir.Dim {
+		if t.Rank() < 1 {
+			return ir.Known(1)
+		}
+		return t.Shape[t.Rank()-1]
+	}
+	if m.cond == nil {
+		return last(m.v.Type)
+	}
+	c, f := last(m.cond.Type), last(m.fill.Type)
+	if c.IsKnown() && c.Size == 1 {
+		return f
+	}
+	return c
 }
 
 // scores matches v, the input of the Softmax, down to the product of Q and

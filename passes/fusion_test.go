@@ -186,6 +186,15 @@ func g(%q: f32[2,2,3,4], %k: f32[2,2,3,4], %v: f32[2,2,3,4], %mask: f32[2,1,3,3]
   %y = MatMul(%p, %v)
 }`, map[string]int{"Attention": 1}},
 
+	{"attention/mask-broadcast-over-keys", `model ir=8 opset(""=23)
+func g(%q: f32[2,2,3,4], %k: f32[2,2,5,4], %v: f32[2,2,5,4], %rows: f32[2,1,3,1]) -> (%y) {
+  %kt = Transpose(%k) {perm = [0, 1, 3, 2]}
+  %s = MatMul(%q, %kt)
+  %sm = Add(%s, %rows)
+  %p = Softmax(%sm) {axis = -1}
+  %y = MatMul(%p, %v)
+}`, map[string]int{"Attention": 1, "Expand": 1}},
+
 	{"rotary+attention", `model ir=8 opset(""=23)
 func g(%q: f32[1,2,3,4], %k: f32[1,2,3,4], %v: f32[1,2,3,4], %pos: i64[1,3]) -> (%y) {
   const %cos_cached: f32[4,4] = [1, 1, 1, 1, 0.540302, 0.99995, 0.540302, 0.99995, -0.416147, 0.9998, -0.416147, 0.9998, -0.989992, 0.99955, -0.989992, 0.99955]
