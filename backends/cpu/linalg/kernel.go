@@ -18,6 +18,8 @@ type kernelSet struct {
 	mr, nr int
 	// kern[r-1] computes the first r rows of a tile, for 1 <= r <= mr.
 	kern []microKernel
+	// packRows copies rows of B into panels.
+	packRows packRows
 	// kc, mc and nc are the cache blocks: a packed A block is mc×kc, a
 	// packed B block kc×nc. mc is a multiple of mr, nc of nr.
 	kc, mc, nc int
@@ -39,7 +41,7 @@ func goKernels(mr, nr int) []microKernel {
 }
 
 // goSet is the portable kernel set.
-var goSet = &kernelSet{name: "go", mr: 4, nr: 4, kern: goKernels(4, 4), kc: 256, mc: 128, nc: 1024}
+var goSet = &kernelSet{name: "go", mr: 4, nr: 4, kern: goKernels(4, 4), packRows: packRowsGo(4), kc: 256, mc: 128, nc: 1024}
 
 // kernelGo is the reference micro-kernel: it computes the first r rows of
 // a tile from A panels mr rows tall and B panels nr columns wide, as

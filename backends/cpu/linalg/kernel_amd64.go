@@ -12,12 +12,12 @@ var avx512Set, avx2Set *kernelSet
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		avx2Set = &kernelSet{name: "avx2", mr: 6, nr: 16, kern: sgemmAVX2Kernels, kc: 256, mc: 72, nc: 2048}
+		avx2Set = &kernelSet{name: "avx2", mr: 6, nr: 16, kern: sgemmAVX2Kernels, packRows: packBAVX2, kc: 256, mc: 72, nc: 2048}
 		axpyImpl = axpyAsm
 		dotImpl = dotAsm
 	}
 	if cpu.X86.HasAVX512F {
-		avx512Set = &kernelSet{name: "avx512", mr: 12, nr: 32, kern: sgemmAVX512Kernels, kc: 256, mc: 144, nc: 2048}
+		avx512Set = &kernelSet{name: "avx512", mr: 12, nr: 32, kern: sgemmAVX512Kernels, packRows: packBAVX512, kc: 256, mc: 144, nc: 2048}
 	}
 	sets = nil
 	for _, s := range []*kernelSet{avx512Set, avx2Set} {

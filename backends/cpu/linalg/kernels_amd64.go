@@ -105,6 +105,18 @@ var sgemmAVX2Kernels = []microKernel{sgemmAVX2_6x16_1, sgemmAVX2_6x16_2, sgemmAV
 //go:noescape
 func axpyAVX2(n int, alpha float32, x, y *float32)
 
+// packBAVX512 copies rows×panels chunks of two vectors from a row-major
+// matrix into packed B panels; see kernelSet.packB.
+//
+//go:noescape
+func packBAVX512(rows, panels int, src *float32, ldb int, dst *float32, kc int)
+
+// packBAVX2 copies rows×panels chunks of two vectors from a row-major
+// matrix into packed B panels; see kernelSet.packB.
+//
+//go:noescape
+func packBAVX2(rows, panels int, src *float32, ldb int, dst *float32, kc int)
+
 // dotAVX2 returns Σ x[i]*y[i] for i < n.
 //
 //go:noescape

@@ -283,18 +283,25 @@ func (s *kernelSet) macro(g *job, ap, bp, tile []float32, ic, jc, mc, nc, kc int
 // past nc in the last panel are zero.
 func (s *kernelSet) packB(g *job, dst []float32, pc, jc, kc, nc int) {
 	nr, b, ldb := s.nr, g.b, g.ldb
+	full := nc / nr * nr // columns in whole panels
+	if !g.transB {
+		if full > 0 {
+			_ = b[(pc+kc-1)*ldb+jc+full-1]
+			_ = dst[full*kc-1]
+			s.packRows(kc, full/nr, &b[pc*ldb+jc], ldb, &dst[0], kc)
+		}
+		if full < nc {
+			for p := 0; p < kc; p++ {
+				t := dst[full*kc+p*nr : full*kc+p*nr+nr]
+				copy(t, b[(pc+p)*ldb+jc+full:(pc+p)*ldb+jc+nc])
+				clear(t[nc-full:])
+			}
+		}
+		return
+	}
 	for j0 := 0; j0 < nc; j0 += nr {
 		w := min(nr, nc-j0)
 		pan := dst[j0*kc : j0*kc+kc*nr]
-		if !g.transB {
-			for p := 0; p < kc; p++ {
-				src := b[(pc+p)*ldb+jc+j0 : (pc+p)*ldb+jc+j0+w]
-				d := pan[p*nr : p*nr+nr]
-				copy(d, src)
-				clear(d[w:])
-			}
-			continue
-		}
 		for j := 0; j < w; j++ {
 			src := b[(jc+j0+j)*ldb+pc : (jc+j0+j)*ldb+pc+kc]
 			for p, v := range src {
@@ -309,6 +316,28 @@ func (s *kernelSet) packB(g *job, dst []float32, pc, jc, kc, nc int) {
 	}
 }
 
+// packRows is the copy at the heart of packing B: for p < rows and q <
+// panels, the nr values at src[p*ldb+q*nr] go to dst[q*kc*nr+p*nr].
+type packRows func(rows, panels int, src *float32, ldb int, dst *float32, kc int)
+
+// packRowsGo returns the pure-Go packRows for panels nr wide; the
+// assembly ones are its twins.
+func packRowsGo(nr int) packRows {
+	return func(rows, panels int, src *float32, ldb int, dst *float32, kc int) {
+		if rows == 0 || panels == 0 {
+			return
+		}
+		ss := unsafe.Slice(src, (rows-1)*ldb+panels*nr)
+		ds := unsafe.Slice(dst, ((panels-1)*kc+rows)*nr)
+		for p := 0; p < rows; p++ {
+			row := ss[p*ldb : p*ldb+panels*nr]
+			for q := 0; q < panels; q++ {
+				copy(ds[(q*kc+p)*nr:(q*kc+p+1)*nr], row[q*nr:(q+1)*nr])
+			}
+		}
+	}
+}
+
 // packA packs the mc×kc block of op(A) at (ic, pc) into panels mr rows
 // tall: element (i, p) goes to dst[(i/mr)*kc*mr + p*mr + i%mr]. Rows past
 // mc in the last panel are left as they are: the kernels for fewer rows
@@ -318,6 +347,7 @@ func (s *kernelSet) packA(g *job, dst []float32, ic, pc, mc, kc int) {
 }
 
 func packA(mr int, transA bool, a []float32, lda int, dst []float32, ic, pc, mc, kc int) {
+	var rows [16][]float32
 	for i0 := 0; i0 < mc; i0 += mr {
 		h := min(mr, mc-i0)
 		pan := dst[i0*kc : i0*kc+kc*mr]
@@ -328,12 +358,43 @@ func packA(mr int, transA bool, a []float32, lda int, dst []float32, ic, pc, mc,
 			}
 			continue
 		}
+		if h == 12 && mr == 12 {
+			packA12(pan, a, lda, ic+i0, pc, kc)
+			continue
+		}
+		if h > len(rows) {
+			for i := 0; i < h; i++ {
+				src := a[(ic+i0+i)*lda+pc : (ic+i0+i)*lda+pc+kc]
+				for p, v := range src {
+					pan[p*mr+i] = v
+				}
+			}
+			continue
+		}
+		// Column by column, so the panel is written in order.
 		for i := 0; i < h; i++ {
-			src := a[(ic+i0+i)*lda+pc : (ic+i0+i)*lda+pc+kc]
-			for p, v := range src {
-				pan[p*mr+i] = v
+			rows[i] = a[(ic+i0+i)*lda+pc : (ic+i0+i)*lda+pc+kc]
+		}
+		for p := 0; p < kc; p++ {
+			d := pan[p*mr : p*mr+h]
+			for i := range d {
+				d[i] = rows[i][p]
 			}
 		}
+	}
+}
+
+// packA12 packs one whole 12-row panel of a non-transposed A.
+func packA12(pan, a []float32, lda, i, pc, kc int) {
+	r0, r1, r2, r3 := a[i*lda+pc:][:kc], a[(i+1)*lda+pc:][:kc], a[(i+2)*lda+pc:][:kc], a[(i+3)*lda+pc:][:kc]
+	r4, r5, r6, r7 := a[(i+4)*lda+pc:][:kc], a[(i+5)*lda+pc:][:kc], a[(i+6)*lda+pc:][:kc], a[(i+7)*lda+pc:][:kc]
+	r8, r9, r10, r11 := a[(i+8)*lda+pc:][:kc], a[(i+9)*lda+pc:][:kc], a[(i+10)*lda+pc:][:kc], a[(i+11)*lda+pc:][:kc]
+	pan = pan[:kc*12]
+	for p := range r0 {
+		d := (*[12]float32)(pan[p*12:])
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+		d[8], d[9], d[10], d[11] = r8[p], r9[p], r10[p], r11[p]
 	}
 }
 

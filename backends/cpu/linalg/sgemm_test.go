@@ -327,3 +327,29 @@ func TestThreads(t *testing.T) {
 		t.Errorf("Kernel() = %q, fastest set is %q", Kernel(), sets[0].name)
 	}
 }
+
+// TestPackRows checks each set's packRows against the pure-Go one, with
+// guards around the destination.
+func TestPackRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, s := range sets {
+		ref := packRowsGo(s.nr)
+		for _, sz := range [][3]int{{0, 3, 4}, {3, 0, 4}, {1, 1, 1}, {5, 3, 7}, {17, 2, 20}, {64, 5, 64}} {
+			rows, panels, kc := sz[0], sz[1], sz[2]
+			ldb := panels*s.nr + r.IntN(5)
+			src := randFloats(r, max(1, rows*ldb))
+			n := panels*kc*s.nr + 8
+			got, want := make([]float32, n), make([]float32, n)
+			for i := range got {
+				got[i], want[i] = guard, guard
+			}
+			s.packRows(rows, panels, &src[0], ldb, &got[4], kc)
+			ref(rows, panels, &src[0], ldb, &want[4], kc)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s %v: [%d] = %g, want %g", s.name, sz, i-4, got[i], want[i])
+				}
+			}
+		}
+	}
+}
