@@ -351,10 +351,37 @@ func inferConvLike(x, w, elemFrom int) InferFunc {
 		if err != nil {
 			return err
 		}
-		copy(out[2:], nnSizeDims(sp))
+		copy(out[2:], nnWindowDims(&win, xt.Shape[2:], sp))
 		c.Set(0, TensorOf(elem, out))
 		return nil
 	}
+}
+
+// nnWindowDims turns a window's output sizes into dims; an input dim that
+// is not known stays as it is where the window keeps the size (stride 1,
+// padded by its width less one).
+func nnWindowDims(w *Window, in []Dim, sp []int64) []Dim {
+	out := nnSizeDims(sp)
+	r := len(w.Kernel)
+	for i, d := range in {
+		if d.IsKnown() || i >= r || w.Strides[i] != 1 {
+			continue
+		}
+		k := (w.Kernel[i]-1)*w.Dilations[i] + 1
+		keeps := false
+		switch w.AutoPad {
+		case "SAME_UPPER", "SAME_LOWER":
+			keeps = true
+		case "VALID":
+			keeps = k == 1
+		default:
+			keeps = w.Pads[i]+w.Pads[i+r] == k-1
+		}
+		if keeps {
+			out[i] = d
+		}
+	}
+	return out
 }
 
 // ConvTransposeOutput returns the spatial output sizes and the pads applied
@@ -495,7 +522,7 @@ func inferPool(c *InferCtx) error {
 	if err != nil {
 		return err
 	}
-	out := append([]Dim{xt.Shape[0], xt.Shape[1]}, nnSizeDims(sp)...)
+	out := append([]Dim{xt.Shape[0], xt.Shape[1]}, nnWindowDims(&win, xt.Shape[2:], sp)...)
 	c.Set(0, TensorOf(xt.Elem, out))
 	idx.Shape, idx.HasShape = append([]Dim{}, out...), true
 	c.Set(1, idx)
@@ -745,6 +772,32 @@ func inferResize(c *InferCtx) error {
 	var sizes []int64
 	if t := constOf(idx[3]); t != nil {
 		sizes = t.Int64sOf()
+	} else if v, ok := c.Partial(idx[3]); idx[3] >= 0 && ok && len(v) > 0 {
+		// Sizes known in part: with the stretch policy each resized axis
+		// takes its size.
+		if c.Node.Opset >= 18 && c.Node.Str("keep_aspect_ratio_policy") != "stretch" {
+			return unknownOut()
+		}
+		axes := c.Node.Ints("axes")
+		if c.Node.Opset < 18 || axes == nil {
+			axes = make([]int64, r)
+			for i := range axes {
+				axes[i] = int64(i)
+			}
+		}
+		if len(axes) != len(v) {
+			return fmt.Errorf("sizes has %d values, want %d", len(v), len(axes))
+		}
+		dims := append([]Dim{}, xt.Shape...)
+		for j, a := range axes {
+			i, err := NormAxis(a, r)
+			if err != nil {
+				return fmt.Errorf("axes: %v", err)
+			}
+			dims[i] = v[j].Dim()
+		}
+		c.Set(0, TensorOf(xt.Elem, dims))
+		return nil
 	} else if t := constOf(idx[2]); t != nil {
 		scales = make([]float32, t.Len())
 		for i := range scales {
@@ -845,14 +898,16 @@ func inferGridSample(c *InferCtx) error {
 
 func inferAffineGrid(c *InferCtx) error {
 	tt := c.In[0]
-	if t := c.Const(1); t != nil {
-		s := t.Int64sOf()
+	if s, ok := c.Partial(1); ok {
 		if len(s) != 4 && len(s) != 5 {
 			return fmt.Errorf("size must have 4 or 5 values (N, C, [D,] H, W), got %v", s)
 		}
-		out := append([]int64{s[0]}, s[2:]...)
-		out = append(out, int64(len(s)-2))
-		c.Set(0, TensorType(tt.Elem, out...))
+		out := []Dim{s[0].Dim()}
+		for _, v := range s[2:] {
+			out = append(out, v.Dim())
+		}
+		out = append(out, Known(int64(len(s)-2)))
+		c.Set(0, TensorOf(tt.Elem, out))
 		return nil
 	}
 	if st := c.In[1]; st.HasShape && len(st.Shape) == 1 && st.Shape[0].IsKnown() {
