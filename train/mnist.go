@@ -56,17 +56,22 @@ func ReadIDX(r io.Reader) (*tensor.Tensor, error) {
 		}
 		shape[i] = int(d)
 	}
-	t, err := tensor.Alloc(dt, shape)
+	if err := tensor.CheckSize(dt, shape); err != nil {
+		return nil, fmt.Errorf("idx: %w", err)
+	}
+	count, _ := tensor.NumElements(shape)
+	need := int64(count) * int64(dt.Size())
+	// Read what is there (at most one byte more than needed) before
+	// allocating, so that a header that lies about its dims cannot make
+	// us allocate for data that does not exist.
+	buf, err := io.ReadAll(io.LimitReader(r, need+1))
 	if err != nil {
 		return nil, fmt.Errorf("idx: %w", err)
 	}
-	// Read through a limit so that a lying header cannot make us read
-	// forever, then make sure nothing follows.
-	buf := t.Bytes()
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, fmt.Errorf("idx: %s%v needs %d bytes of data: %w", dt, shape, len(buf), err)
-	}
-	if n, _ := io.Copy(io.Discard, io.LimitReader(r, 1)); n > 0 {
+	switch {
+	case int64(len(buf)) < need:
+		return nil, fmt.Errorf("idx: %s%v needs %d bytes of data, the file has %d", dt, shape, need, len(buf))
+	case int64(len(buf)) > need:
 		return nil, fmt.Errorf("idx: data continues after %s%v", dt, shape)
 	}
 	if size := dt.Size(); size > 1 {
@@ -76,7 +81,7 @@ func ReadIDX(r io.Reader) (*tensor.Tensor, error) {
 			}
 		}
 	}
-	return t, nil
+	return tensor.FromBytes(dt, shape, buf)
 }
 
 // ReadIDXFile reads an IDX file, gzip-compressed or not.
