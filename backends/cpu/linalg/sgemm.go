@@ -506,3 +506,26 @@ func gemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		}
 	}
 }
+
+// Parallel calls fn(i) for every i in [0, n) on up to Threads()
+// goroutines, the caller's among them. A panic in fn is raised again in
+// the caller.
+func Parallel(n int, fn func(i int)) {
+	t := min(n, Threads())
+	if t <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	parallel(t, func(int) {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= n {
+				return
+			}
+			fn(i)
+		}
+	})
+}

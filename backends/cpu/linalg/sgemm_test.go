@@ -353,3 +353,31 @@ func TestPackRows(t *testing.T) {
 		}
 	}
 }
+
+func TestParallel(t *testing.T) {
+	defer SetThreads(0)
+	for _, th := range []int{1, 2, 5} {
+		SetThreads(th)
+		for _, n := range []int{0, 1, 3, 100} {
+			hits := make([]int32, n)
+			Parallel(n, func(i int) { hits[i]++ })
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("threads %d, n %d: fn(%d) ran %d times", th, n, i, h)
+				}
+			}
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Errorf("threads %d: recovered %v, want the panic of fn", th, r)
+				}
+			}()
+			Parallel(10, func(i int) {
+				if i == 7 {
+					panic("boom")
+				}
+			})
+		}()
+	}
+}

@@ -3,8 +3,10 @@ package nnops
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/onyxgo/onyx/backends/cpu/kernels"
+	"github.com/onyxgo/onyx/backends/cpu/linalg"
 	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/tensor"
 )
@@ -164,7 +166,8 @@ func convTyped[F Float](x, w, b *tensor.Tensor, g *geom, m, group int) ([]*tenso
 // convForward computes y = conv(x, w) + bias for data laid out N×C×spatial
 // (x), M×C/group×kernel (w) and N×M×out (y, zero on entry). The output
 // positions are cut into tiles; each tile gathers its input patches
-// (im2col) and multiplies them by the weights.
+// (im2col) and multiplies them by the weights. Float32 weights of groups
+// with several output channels are packed once for linalg's SGEMM.
 func convForward[F Float](g *geom, m, group int, x, w, bias, y []F) {
 	cg, mg := g.c/group, m/group
 	kprod := prod(g.kernel)
@@ -178,14 +181,28 @@ func convForward[F Float](g *geom, m, group int, x, w, bias, y []F) {
 	for i := range g.kernel {
 		direct = direct && g.strides[i] == 1 && g.pads[i] == 0 && g.pads[i+g.nd()] == 0
 	}
+	var packs []*linalg.PackedA
+	if w32, ok := any(w).([]float32); ok && mg > 1 && K > 0 {
+		packs = make([]*linalg.PackedA, group)
+		for gi := range packs {
+			packs[gi] = linalg.PackA(false, mg, K, w32[gi*mg*K:(gi+1)*mg*K], K)
+		}
+	}
 	T := P
-	if !direct {
-		T = min(P, max(64, 65536/max(K, 1)))
-	} else {
+	switch {
+	case direct:
 		T = min(P, 1024)
+	case packs != nil:
+		// A multiple of the SGEMM's panel widths, the patches of one tile
+		// about 128 KiB.
+		T = min(P, max(64, 32768/max(K, 1)/64*64))
+	default:
+		T = min(P, max(64, 65536/max(K, 1)))
 	}
 	tiles := (P + T - 1) / T
 	items := g.n * group * tiles
+	// When there are fewer tiles than goroutines, each SGEMM gets a share.
+	threads := max(1, runtime.GOMAXPROCS(0)/items)
 	kc := kernelCoords(g.kernel)
 	cols := make([][]F, numWorkers(items))
 	parallelW(items, func(wid, it int) {
@@ -207,8 +224,15 @@ func convForward[F Float](g *geom, m, group int, x, w, bias, y []F) {
 		}
 		xg := x[(ni*g.c+gi*cg)*inPlane : (ni*g.c+(gi+1)*cg)*inPlane]
 		wg := w[gi*mg*K : (gi+1)*mg*K]
+		mul := func(b []F, ldb int) {
+			if packs != nil {
+				linalg.SgemmPacked(threads, packs[gi], false, tw, 1, any(b).([]float32), ldb, 1, any(y[yBase:]).([]float32), P)
+			} else {
+				gemmAcc(mg, tw, K, wg, K, b, ldb, y[yBase:], P)
+			}
+		}
 		if direct {
-			gemmAcc(mg, tw, K, wg, K, xg[p0:], inPlane, y[yBase:], P)
+			mul(xg[p0:], inPlane)
 			return
 		}
 		if cols[wid] == nil {
@@ -222,7 +246,7 @@ func convForward[F Float](g *geom, m, group int, x, w, bias, y []F) {
 				im2colRow(g, kc[ki], xc, row, p0)
 			}
 		}
-		gemmAcc(mg, tw, K, wg, K, col, tw, y[yBase:], P)
+		mul(col, tw)
 	})
 }
 

@@ -1,5 +1,7 @@
 package nnops
 
+import "github.com/onyxgo/onyx/backends/cpu/linalg"
+
 // Blocked matrix multiply used by the convolutions.
 
 // gemmKC is the k-block: the rows of B one pass keeps hot in cache.
@@ -7,10 +9,15 @@ const gemmKC = 128
 
 // gemmAcc computes C += A·B for an m×k A (row stride lda), a k×n B (row
 // stride ldb) and an m×n C (row stride ldc). It runs on one goroutine;
-// callers split the work. The inner loop runs over contiguous rows of B
-// and C, four rows of C at a time.
+// callers split the work. Float32 goes to linalg's SGEMM; otherwise the
+// inner loop runs over contiguous rows of B and C, four rows of C at a
+// time.
 func gemmAcc[F Float](m, n, k int, a []F, lda int, b []F, ldb int, c []F, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	if a32, ok := any(a).([]float32); ok {
+		linalg.SgemmThreads(1, false, false, m, n, k, 1, a32, lda, any(b).([]float32), ldb, 1, any(c).([]float32), ldc)
 		return
 	}
 	for k0 := 0; k0 < k; k0 += gemmKC {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/onyxgo/onyx/backends/cpu/kernels"
+	"github.com/onyxgo/onyx/backends/cpu/linalg"
 	"github.com/onyxgo/onyx/tensor"
 )
 
@@ -107,11 +108,36 @@ func matMul(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		out := matmulCore[int64, int64](kernels.Int64s(a), kernels.Int64s(b), ba, bb, batch, m, k, n)
 		return []*tensor.Tensor{kernels.FromInt64s(dt, shape, out)}, nil
 	case dt == tensor.Float32:
-		out = matmulCore[float32, float64](a.Float32s(), b.Float32s(), ba, bb, batch, m, k, n)
+		o, err := tensor.Alloc(tensor.Float32, shape)
+		if err != nil {
+			return nil, err
+		}
+		matmulF32(a.Float32s(), b.Float32s(), o.Float32s(), ba, bb, batch, m, k, n)
+		return []*tensor.Tensor{o}, nil
 	default:
 		out = matmulCore[float64, float64](kernels.Float64s(a), kernels.Float64s(b), ba, bb, batch, m, k, n)
 	}
 	return []*tensor.Tensor{kernels.FromFloat64s(a.DType(), shape, out)}, nil
+}
+
+// matmulF32 is matmulCore for float32 through linalg's SGEMM, writing into
+// out. Batches of small matrices run in parallel, one goroutine each;
+// larger ones one after the other, each spread over the goroutines.
+func matmulF32(a, b, out []float32, batchA, batchB, batch []int, m, k, n int) {
+	nb := product(batch)
+	ia := kernels.BroadcastIndex(batchA, batch)
+	ib := kernels.BroadcastIndex(batchB, batch)
+	one := func(bi, threads int) {
+		linalg.SgemmThreads(threads, false, false, m, n, k, 1, a[ia[bi]*m*k:], max(k, 1),
+			b[ib[bi]*k*n:], max(n, 1), 0, out[bi*m*n:], max(n, 1))
+	}
+	if nb > 1 && m*n*k < 1<<18 {
+		linalg.Parallel(nb, func(bi int) { one(bi, 1) })
+		return
+	}
+	for bi := 0; bi < nb; bi++ {
+		one(bi, 0)
+	}
 }
 
 // zeroPoint returns v with the zero point subtracted: zp is nil, a scalar
@@ -219,17 +245,40 @@ func gemm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		out := gemmCore(kernels.Int64s(a), kernels.Int64s(b), cv, m, k, n, ars, acs, brs, bcs, int64(alpha), int64(beta))
 		return []*tensor.Tensor{kernels.FromInt64s(dt, shape, out)}, nil
 	}
+	if dt == tensor.Float32 {
+		return gemmF32(a, b, ct, ta, tb, m, k, n, float32(alpha), float32(beta))
+	}
 	var cv []float64
 	if ct != nil {
 		cv = kernels.Broadcast(kernels.Float64s(ct), ct.Shape(), shape)
 	}
-	var out []float64
-	if dt == tensor.Float32 {
-		out = gemmCore(a.Float32s(), b.Float32s(), cv, m, k, n, ars, acs, brs, bcs, alpha, beta)
-	} else {
-		out = gemmCore(kernels.Float64s(a), kernels.Float64s(b), cv, m, k, n, ars, acs, brs, bcs, alpha, beta)
-	}
+	out := gemmCore(kernels.Float64s(a), kernels.Float64s(b), cv, m, k, n, ars, acs, brs, bcs, alpha, beta)
 	return []*tensor.Tensor{kernels.FromFloat64s(dt, shape, out)}, nil
+}
+
+// gemmF32 is Gemm over float32 tensors through linalg's SGEMM: the output
+// starts as C broadcast to M×N and is updated in place.
+func gemmF32(a, b, ct *tensor.Tensor, ta, tb bool, m, k, n int, alpha, beta float32) ([]*tensor.Tensor, error) {
+	o, err := tensor.Alloc(tensor.Float32, []int{m, n})
+	if err != nil {
+		return nil, err
+	}
+	out := o.Float32s()
+	if ct == nil {
+		beta = 0
+	} else {
+		copy(out, kernels.Broadcast(ct.Float32s(), ct.Shape(), []int{m, n}))
+	}
+	linalg.Sgemm(ta, tb, m, n, k, alpha, a.Float32s(), max(a.Dim(1), 1), b.Float32s(), max(b.Dim(1), 1), beta, out, max(n, 1))
+	if ct != nil && beta == 0 {
+		// SGEMM does not read C when beta is zero; Gemm's 0·C still turns
+		// infinities and NaNs of C into NaN.
+		cv := kernels.Broadcast(ct.Float32s(), ct.Shape(), []int{m, n})
+		for i, v := range cv {
+			out[i] += 0 * v
+		}
+	}
+	return []*tensor.Tensor{o}, nil
 }
 
 // gemmCore computes alpha·A'·B' + beta·C in A, reading A' and B' through
