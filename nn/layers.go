@@ -470,7 +470,15 @@ func (l *GroupNorm) Forward(g *Graph, x *ir.Value) *ir.Value {
 	d := g.Op("Sub", []*ir.Value{xr, mean})
 	v := g.Reduce("ReduceMean", g.Op("Mul", []*ir.Value{d, d}), true, 2)
 	y := g.Op("Div", []*ir.Value{d, g.Op("Sqrt", []*ir.Value{g.Op("Add", []*ir.Value{v, g.Scalar(float32(l.Eps))})})})
-	y = g.Op("Reshape", []*ir.Value{y, g.Op("Shape", []*ir.Value{x})})
+	if s, ok := x.Type.StaticShape(); ok {
+		dims := make([]int64, len(s))
+		for i, d := range s {
+			dims[i] = int64(d)
+		}
+		y = g.Op("Reshape", []*ir.Value{y, g.Ints(dims...)})
+	} else {
+		y = g.Op("Reshape", []*ir.Value{y, g.Op("Shape", []*ir.Value{x})})
+	}
 	shape := make([]int64, r)
 	for i := range shape {
 		shape[i] = 1

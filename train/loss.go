@@ -16,7 +16,12 @@ type Loss func(g *nn.Graph, pred, target *ir.Value) *ir.Value
 func binop(g *nn.Graph, op string, a, b *ir.Value) *ir.Value { return g.Op(op, []*ir.Value{a, b}) }
 
 func sameShape(g *nn.Graph, name string, pred, target *ir.Value) bool {
-	if !pred.Type.Equal(target.Type) {
+	ok := pred.Type.Elem == target.Type.Elem && pred.Type.Rank() == target.Type.Rank() && pred.Type.Rank() >= 0
+	for i := 0; ok && i < pred.Type.Rank(); i++ {
+		a, b := pred.Type.Shape[i], target.Type.Shape[i]
+		ok = !a.IsKnown() || !b.IsKnown() || a.Size == b.Size
+	}
+	if !ok {
 		g.Errorf("%s: target %s does not match the prediction %s", name, target.Type, pred.Type)
 		return false
 	}
