@@ -58,6 +58,7 @@ func (t *Trainer) metadata() (map[string]string, error) {
 		"seconds":    fl(t.epochSeconds),
 		"batch_size": strconv.Itoa(t.cfg.BatchSize),
 		"seed":       strconv.FormatUint(t.cfg.Seed, 10),
+		"optimizer":  fmt.Sprintf("%T", t.cfg.Optimizer),
 	}
 	if s, ok := t.cfg.Schedule.(Stateful); ok {
 		b, err := s.MarshalState()
@@ -110,6 +111,9 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 	if meta["batch_size"] != strconv.Itoa(t.cfg.BatchSize) || meta["seed"] != strconv.FormatUint(t.cfg.Seed, 10) {
 		return bad("saved with batch size %s and seed %s, the configuration has %d and %d",
 			meta["batch_size"], meta["seed"], t.cfg.BatchSize, t.cfg.Seed)
+	}
+	if want := fmt.Sprintf("%T", t.cfg.Optimizer); meta["optimizer"] != want {
+		return bad("saved with optimizer %s, the configuration has %s", meta["optimizer"], want)
 	}
 	var params, bufs, opt []nn.Tensor
 	for _, x := range ts {

@@ -358,6 +358,10 @@ func (t *Trainer) Fit(ctx context.Context) (*History, error) {
 			if err != nil {
 				return &t.hist, err
 			}
+			if cfg.MaxSteps > 0 && t.step >= cfg.MaxSteps {
+				stop = true
+				break
+			}
 			r, err := t.runStep(ctx, b.X, b.Y)
 			if err != nil {
 				return &t.hist, err

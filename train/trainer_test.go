@@ -465,3 +465,26 @@ func TestTrainedModelExports(t *testing.T) {
 		t.Fatalf("accuracy %g: %v", acc, err)
 	}
 }
+
+func TestFrozenParameters(t *testing.T) {
+	m := mlp(3, 4, 6, 3, 0)
+	frozen := m.Params()[0].T.Clone()
+	trainable := m.Params()[2].T.Clone()
+	tr, err := New(Config{Model: m, Loss: CrossEntropyLoss(0), Optimizer: NewSGD(0.1), Train: blobs(1, 8, 4, 3),
+		BatchSize: 4, Epochs: 2, Frozen: func(name string) bool { return strings.HasPrefix(name, "0.") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Trainable()) != 2 {
+		t.Fatalf("trainable %v", tr.Trainable())
+	}
+	if _, err := tr.Fit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(frozen.Bytes(), m.Params()[0].T.Bytes()) {
+		t.Fatal("a frozen parameter changed")
+	}
+	if bytes.Equal(trainable.Bytes(), m.Params()[2].T.Bytes()) {
+		t.Fatal("a trainable parameter did not change")
+	}
+}
