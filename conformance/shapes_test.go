@@ -109,7 +109,7 @@ func TestShapeInference(t *testing.T) {
 		tot.static, tot.values, pct(tot.static, tot.values), tot.innerStatic, tot.inner)
 	t.Logf("with every input dim symbolic: %d of %d top-level node outputs (%.1f%%) have a shape of known and named dims",
 		tot.symShaped, tot.symValues, pct(tot.symShaped, tot.symValues))
-	t.Logf("ops whose outputs in models with static inputs are not fully static: %s", topCounts(tot.gaps, 25))
+	t.Logf("ops whose outputs in models with static inputs are not fully static: %s", topCounts(tot.gaps, 100))
 	t.Logf("ops whose outputs in models with static inputs have an unnamed dim when the inputs are made symbolic: %s", topCounts(tot.symGaps, 25))
 	if len(notRun) > 0 {
 		t.Logf("%d cases do not run on the CPU backend; only their inference is checked:\n  %s", len(notRun), strings.Join(notRun, "\n  "))
@@ -229,7 +229,7 @@ func checkCaseShapes(c Case) (r shapeResult) {
 				}
 			}
 		}
-		if !checkInference(c, g, computed, symbolic, staticInputs, &r) {
+		if !checkInference(c, &ir.Model{Graph: g, IRVersion: m.IRVersion}, computed, symbolic, staticInputs, &r) {
 			return r
 		}
 	}
@@ -238,12 +238,13 @@ func checkCaseShapes(c Case) (r shapeResult) {
 
 // checkInference runs inference on g and compares the types with the
 // computed values; it returns false when inference failed.
-func checkInference(c Case, g *ir.Func, computed *computedValues, symbolic, staticInputs bool, r *shapeResult) bool {
+func checkInference(c Case, m *ir.Model, computed *computedValues, symbolic, staticInputs bool, r *shapeResult) bool {
+	g := m.Graph
 	mode := ""
 	if symbolic {
 		mode = " (symbolic inputs)"
 	}
-	err := ir.InferShapes(g)
+	err := ir.InferModelShapes(m)
 	if dump := os.Getenv("ONYX_SHAPES_DUMP"); dump != "" && strings.Contains(c.Name, dump) {
 		var b strings.Builder
 		_ = ir.Print(&b, g)

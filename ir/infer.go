@@ -27,6 +27,31 @@ type InferCtx struct {
 	partial, outPartial [][]SymInt
 	// st, when set, holds what inference knows of other values.
 	st *inferState
+	// outSeq holds the element types of output sequences the shape
+	// function knows element by element.
+	outSeq [][]Type
+}
+
+// SeqElems returns the type of each element of input i, a sequence, when
+// inference knows its length (a sequence built by SequenceEmpty,
+// SequenceConstruct, SequenceInsert... at known positions).
+func (c *InferCtx) SeqElems(i int) ([]Type, bool) {
+	if !c.Has(i) || c.st == nil || c.st.seq == nil {
+		return nil, false
+	}
+	ts, ok := c.st.seq[c.Node.Inputs[i]]
+	return ts, ok
+}
+
+// SetSeqElems records the type of each element of output i, a sequence.
+func (c *InferCtx) SetSeqElems(i int, ts []Type) {
+	if i >= len(c.Out) || len(ts) > MaxPartialLen {
+		return
+	}
+	if c.outSeq == nil {
+		c.outSeq = make([][]Type, len(c.Out))
+	}
+	c.outSeq[i] = append([]Type{}, ts...)
 }
 
 // NumInputs returns the number of input slots of the node.
@@ -309,6 +334,9 @@ type inferState struct {
 	consts map[*Value]*tensor.Tensor
 	// partial holds partial values (nil: not tracked).
 	partial map[*Value][]SymInt
+	// seq holds the type of each element of sequences whose length is
+	// known (nil: not tracked).
+	seq map[*Value][]Type
 }
 
 // InferNode runs n's shape function on the current types of its inputs and
@@ -350,6 +378,9 @@ func inferNode(n *Node, st *inferState) error {
 			continue
 		}
 		o.Type = mergeTypes(o.Type, c.Out[i])
+		if st.seq != nil && i < len(c.outSeq) && c.outSeq[i] != nil && o.Type.Kind == KindSequence {
+			st.seq[o] = c.outSeq[i]
+		}
 		if st.partial == nil || i >= len(c.outPartial) || c.outPartial[i] == nil {
 			continue
 		}
@@ -401,8 +432,26 @@ func mergeTypes(declared, inferred Type) Type {
 // (Reshape's shape, Slice's starts, ...) are seen. Nodes whose op is
 // unknown are reported as errors.
 func InferShapes(f *Func) error {
-	st := &inferState{consts: map[*Value]*tensor.Tensor{}, partial: map[*Value][]SymInt{}}
+	st := &inferState{consts: map[*Value]*tensor.Tensor{}, partial: map[*Value][]SymInt{}, seq: map[*Value][]Type{}}
 	return inferFunc(f, st)
+}
+
+// InferModelShapes is InferShapes on m's graph. Models of IR version 3
+// and below must list every initializer among the graph inputs, where it
+// is formally a default that could be overridden; as ONNX Runtime does,
+// inference takes those defaults for constants. From IR version 4 on, an
+// initializer that is also a graph input is a default that may be
+// overridden and only its type is used.
+func InferModelShapes(m *Model) error {
+	st := &inferState{consts: map[*Value]*tensor.Tensor{}, partial: map[*Value][]SymInt{}, seq: map[*Value][]Type{}}
+	if m.IRVersion > 0 && m.IRVersion < 4 {
+		for _, p := range m.Graph.Params {
+			if p.Const != nil {
+				st.consts[p] = p.Const
+			}
+		}
+	}
+	return inferFunc(m.Graph, st)
 }
 
 func inferFunc(f *Func, st *inferState) error {
@@ -844,6 +893,9 @@ func (s savedTypes) restore(st *inferState) {
 		}
 		if st.consts != nil {
 			delete(st.consts, v)
+		}
+		if st.seq != nil {
+			delete(st.seq, v)
 		}
 	}
 }

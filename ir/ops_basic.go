@@ -31,5 +31,8 @@ func inferIdentity(c *InferCtx) error {
 	if v, ok := c.Partial(0); ok {
 		c.SetPartial(0, v)
 	}
+	if ts, ok := c.SeqElems(0); ok {
+		c.SetSeqElems(0, ts)
+	}
 	return nil
 }

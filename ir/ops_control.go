@@ -32,25 +32,23 @@ func init() {
 			Infer: func(c *InferCtx) error {
 				dt := tensor.DType(c.Node.IntOr("dtype", int64(tensor.Float32)))
 				c.Set(0, SequenceOf(UnrankedTensor(dt)))
+				c.SetSeqElems(0, []Type{})
 				return nil
 			}, Doc: "an empty sequence"},
 		OpSchema{Name: "SequenceAt", Versions: []int{11}, Inputs: "input_sequence:S position:I", Outputs: "tensor:T",
 			Types: "I=i32,i64", Infer: inferSequenceElem, Doc: "the element at a position"},
 		OpSchema{Name: "SequenceErase", Versions: []int{11}, Inputs: "input_sequence:S position?:I", Outputs: "output_sequence:S",
-			Types: "I=i32,i64", Infer: InferSameAs(0), Doc: "the sequence without one element"},
+			Types: "I=i32,i64", Infer: inferSequenceErase, Doc: "the sequence without one element"},
 		OpSchema{Name: "SequenceInsert", Versions: []int{11}, Inputs: "input_sequence:S tensor:T position?:I", Outputs: "output_sequence:S",
-			Types: "I=i32,i64", Infer: func(c *InferCtx) error {
-				var inner Type
-				if c.In[0].Kind == KindSequence && c.In[0].Inner != nil {
-					inner = unifyTypes(*c.In[0].Inner, c.In[1])
-				} else {
-					inner = dropShape(c.In[1])
-				}
-				c.Set(0, SequenceOf(inner))
-				return nil
-			}, Doc: "the sequence with a tensor inserted"},
+			Types: "I=i32,i64", Infer: inferSequenceInsert, Doc: "the sequence with a tensor inserted"},
 		OpSchema{Name: "SequenceLength", Versions: []int{11}, Inputs: "input_sequence:S", Outputs: "length:I",
-			Infer: func(c *InferCtx) error { c.Set(0, TensorType(tensor.Int64)); return nil }, Doc: "the number of elements"},
+			Infer: func(c *InferCtx) error {
+				c.Set(0, TensorType(tensor.Int64))
+				if ts, ok := c.SeqElems(0); ok {
+					c.SetPartial(0, []SymInt{KnownInt(int64(len(ts)))})
+				}
+				return nil
+			}, Doc: "the number of elements"},
 		OpSchema{Name: "SplitToSequence", Versions: []int{11, 24}, Inputs: "input:T split?:I", Outputs: "output_sequence:S",
 			Types: "I=i32,i64", Attrs: []AttrDef{AttrI("axis", 0), AttrI("keepdims", 1)},
 			Infer: inferSplitToSequence, Doc: "splits a tensor into a sequence"},
@@ -288,18 +286,96 @@ func inferSequenceConstruct(c *InferCtx) error {
 	if len(c.In) == 0 {
 		return fmt.Errorf("SequenceConstruct needs at least one input")
 	}
-	t := c.In[0].Clone()
 	for _, u := range c.In[1:] {
-		if u.Elem != t.Elem {
+		if t := c.In[0]; u.Elem != t.Elem && u.Elem != tensor.Undefined && t.Elem != tensor.Undefined {
 			return fmt.Errorf("SequenceConstruct inputs mix element types %s and %s", t.Elem, u.Elem)
 		}
-		t = unifyTypes(t, u)
 	}
-	c.Set(0, SequenceOf(t))
+	seqSet(c, 0, tensor.Undefined, c.In)
+	return nil
+}
+
+// seqSet sets output o to the sequence of elements of types ts (dt, when
+// set, is the element type of an empty one).
+func seqSet(c *InferCtx, o int, dt tensor.DType, ts []Type) {
+	inner := UnrankedTensor(dt)
+	for i, t := range ts {
+		if i == 0 {
+			inner = t.Clone()
+		} else {
+			inner = unifyTypes(inner, t)
+		}
+	}
+	c.Set(o, SequenceOf(inner))
+	c.SetSeqElems(o, ts)
+}
+
+// seqPos returns a known position input i of a sequence of n elements
+// (ends: n+1 valid places, for insertion), or def when the input is
+// absent.
+func seqPos(c *InferCtx, i, n int, ends bool, def int) (int, bool) {
+	if !c.Has(i) {
+		return def, true
+	}
+	v, ok := c.Partial(i)
+	if !ok || len(v) != 1 || !v[0].Known {
+		return 0, false
+	}
+	p, size := v[0].Val, int64(n)
+	if ends {
+		size++
+	}
+	if p < -int64(n) || p >= size {
+		return 0, false
+	}
+	if p < 0 {
+		p += int64(n)
+	}
+	return int(p), true
+}
+
+func seqElemType(c *InferCtx) tensor.DType {
+	if c.In[0].Kind == KindSequence && c.In[0].Inner != nil {
+		return c.In[0].Inner.Elem
+	}
+	return tensor.Undefined
+}
+
+func inferSequenceInsert(c *InferCtx) error {
+	if ts, ok := c.SeqElems(0); ok {
+		if p, ok := seqPos(c, 2, len(ts), true, len(ts)); ok {
+			out := append(append(append([]Type{}, ts[:p]...), c.In[1].Clone()), ts[p:]...)
+			seqSet(c, 0, seqElemType(c), out)
+			return nil
+		}
+	}
+	var inner Type
+	if c.In[0].Kind == KindSequence && c.In[0].Inner != nil {
+		inner = unifyTypes(*c.In[0].Inner, c.In[1])
+	} else {
+		inner = dropShape(c.In[1])
+	}
+	c.Set(0, SequenceOf(inner))
+	return nil
+}
+
+func inferSequenceErase(c *InferCtx) error {
+	c.Set(0, c.In[0].Clone())
+	if ts, ok := c.SeqElems(0); ok && len(ts) > 0 {
+		if p, ok := seqPos(c, 1, len(ts), false, len(ts)-1); ok {
+			seqSet(c, 0, seqElemType(c), append(append([]Type{}, ts[:p]...), ts[p+1:]...))
+		}
+	}
 	return nil
 }
 
 func inferSequenceElem(c *InferCtx) error {
+	if ts, ok := c.SeqElems(0); ok {
+		if p, ok := seqPos(c, 1, len(ts), false, 0); ok {
+			c.Set(0, ts[p].Clone())
+			return nil
+		}
+	}
 	if c.In[0].Kind == KindSequence && c.In[0].Inner != nil {
 		c.Set(0, c.In[0].Inner.Clone())
 	}
@@ -366,6 +442,12 @@ func inferSplitToSequence(c *InferCtx) error {
 // inferConcatFromSequence joins the elements along axis, or stacks them
 // along a new axis with new_axis; the number of elements is not known.
 func inferConcatFromSequence(c *InferCtx) error {
+	if ts, ok := c.SeqElems(0); ok && len(ts) > 0 {
+		if t, ok := concatSeqElems(c, ts); ok {
+			c.Set(0, t)
+			return nil
+		}
+	}
 	in := c.In[0].Inner
 	if in == nil {
 		c.Set(0, Type{Kind: KindTensor})
@@ -393,4 +475,43 @@ func inferConcatFromSequence(c *InferCtx) error {
 	}
 	c.Set(0, TensorOf(in.Elem, dims))
 	return nil
+}
+
+// concatSeqElems is the type ConcatFromSequence gives elements of types
+// ts, when their ranks are known.
+func concatSeqElems(c *InferCtx, ts []Type) (Type, bool) {
+	r := ts[0].Rank()
+	for _, t := range ts {
+		if t.Kind != KindTensor || t.Rank() != r || r < 0 {
+			return Type{}, false
+		}
+	}
+	inner := ts[0]
+	for _, t := range ts[1:] {
+		inner = unifyTypes(inner, t)
+	}
+	dims := append([]Dim{}, inner.Shape...)
+	axis := c.Node.Int("axis")
+	if c.Node.Int("new_axis") != 0 {
+		ax, err := NormAxis(axis, r+1)
+		if err != nil {
+			return Type{}, false
+		}
+		dims = append(dims[:ax], append([]Dim{Known(int64(len(ts)))}, dims[ax:]...)...)
+		return TensorOf(inner.Elem, dims), true
+	}
+	ax, err := NormAxis(axis, r)
+	if err != nil {
+		return Type{}, false
+	}
+	sum := int64(0)
+	for _, t := range ts {
+		if !t.Shape[ax].IsKnown() {
+			dims[ax] = Unknown()
+			return TensorOf(inner.Elem, dims), true
+		}
+		sum += t.Shape[ax].Size
+	}
+	dims[ax] = Known(sum)
+	return TensorOf(inner.Elem, dims), true
 }
