@@ -377,6 +377,11 @@ func inferNode(n *Node, st *inferState) error {
 		if o == nil {
 			continue
 		}
+		if t := c.Out[i]; t.Kind == KindUnknown && t.Elem != tensor.Undefined {
+			// An element type set on the type of an unknown input: a
+			// tensor of unknown shape.
+			c.Out[i] = UnrankedTensor(t.Elem)
+		}
 		o.Type = mergeTypes(o.Type, c.Out[i])
 		if st.seq != nil && i < len(c.outSeq) && c.outSeq[i] != nil && o.Type.Kind == KindSequence {
 			st.seq[o] = c.outSeq[i]

@@ -17,7 +17,7 @@ func init() {
 				c.Set(0, c.In[0].Clone())
 				m := c.In[0].Clone()
 				if c.Node.Opset >= 10 {
-					m.Elem = tensor.Bool
+					m.Kind, m.Elem = KindTensor, tensor.Bool
 				}
 				c.Set(1, m)
 				return nil

@@ -86,25 +86,38 @@ func smDim(t Type, i int) Dim {
 	return t.Shape[i]
 }
 
-// smAdd returns a+b when both are known.
+// smAdd returns a+b when both are known, or the other when one is zero.
 func smAdd(a, b Dim) Dim {
-	if a.IsKnown() && b.IsKnown() {
+	switch {
+	case a.IsKnown() && b.IsKnown():
 		return Known(a.Size + b.Size)
+	case a.IsKnown() && a.Size == 0:
+		return b
+	case b.IsKnown() && b.Size == 0:
+		return a
 	}
 	return Unknown()
 }
 
-// smMul returns a*b when both are known.
+// smMul returns a*b when both are known, or the other when one is one.
 func smMul(a, b Dim) Dim {
-	if a.IsKnown() && b.IsKnown() {
+	switch {
+	case a.IsKnown() && b.IsKnown():
 		return Known(a.Size * b.Size)
+	case a.IsKnown() && a.Size == 1:
+		return b
+	case b.IsKnown() && b.Size == 1:
+		return a
 	}
 	return Unknown()
 }
 
-// smDiv returns a/n for a known a divisible by n > 0; an error when a is
-// known and not divisible.
+// smDiv returns a/n for a known a divisible by n > 0 (a itself for n 1);
+// an error when a is known and not divisible.
 func smDiv(a Dim, n int64, what string) (Dim, error) {
+	if n == 1 {
+		return a, nil
+	}
 	if n <= 0 || !a.IsKnown() {
 		return Unknown(), nil
 	}
@@ -187,6 +200,8 @@ func inferRecurrent(gates int64) InferFunc {
 			if hidden.IsKnown() && hidden.Size != d.Size {
 				return fmt.Errorf("hidden_size %d differs from R's last dim %d", hidden.Size, d.Size)
 			}
+			hidden = d
+		} else if !hidden.IsKnown() && d.Param != "" {
 			hidden = d
 		}
 		if hidden.IsKnown() {
