@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
+	"weak"
 
 	"github.com/onyxgo/onyx/backends/cpu/kernels"
 	"github.com/onyxgo/onyx/backends/cpu/linalg"
@@ -137,9 +139,57 @@ func convKernel(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	if useF64(x.DType()) {
-		return convTyped[float64](x, w, b, g, m, group)
+		return convTyped[float64](x, w, b, g, m, group, nil)
 	}
-	return convTyped[float32](x, w, b, g, m, group)
+	return convTyped[float32](x, w, b, g, m, group, constWeightPacks(c, w, m, group))
+}
+
+// packedWeights are the packed float32 weights of one constant Conv
+// weight tensor, one PackedA per group.
+type packedWeights struct {
+	m, group int
+	packs    []*linalg.PackedA
+}
+
+// packCache maps constant weight tensors (weakly, so it keeps none alive)
+// to their packed weights: a model run many times packs them once.
+var packCache sync.Map // weak.Pointer[tensor.Tensor] → *packedWeights
+
+// constWeightPacks returns the packed weights of w when w is the node's
+// constant float32 weight input (graph constants never change), packing
+// them on first use; nil otherwise, and convForward packs per call.
+func constWeightPacks(c *kernels.Ctx, w *tensor.Tensor, m, group int) []*linalg.PackedA {
+	if c == nil || c.Node == nil || len(c.Node.Inputs) < 2 || w.DType() != tensor.Float32 {
+		return nil
+	}
+	if v := c.Node.Inputs[1]; v == nil || !v.IsConst() || v.Const != w {
+		return nil
+	}
+	mg, K := m/group, w.Len()/max(m, 1)
+	if mg <= 1 || K == 0 {
+		return nil
+	}
+	key := weak.Make(w)
+	if e, ok := packCache.Load(key); ok {
+		if pw := e.(*packedWeights); pw.m == m && pw.group == group {
+			return pw.packs
+		}
+		return nil
+	}
+	pw := &packedWeights{m: m, group: group, packs: packGroups(w.Float32s(), group, mg, K)}
+	if _, loaded := packCache.LoadOrStore(key, pw); !loaded {
+		runtime.AddCleanup(w, func(k weak.Pointer[tensor.Tensor]) { packCache.Delete(k) }, key)
+	}
+	return pw.packs
+}
+
+// packGroups packs each group's mg×K block of the weights w.
+func packGroups(w []float32, group, mg, K int) []*linalg.PackedA {
+	packs := make([]*linalg.PackedA, group)
+	for gi := range packs {
+		packs[gi] = linalg.PackA(false, mg, K, w[gi*mg*K:(gi+1)*mg*K], K)
+	}
+	return packs
 }
 
 // at returns in[i], or nil when the input is absent.
@@ -150,7 +200,7 @@ func at(in []*tensor.Tensor, i int) *tensor.Tensor {
 	return nil
 }
 
-func convTyped[F Float](x, w, b *tensor.Tensor, g *geom, m, group int) ([]*tensor.Tensor, error) {
+func convTyped[F Float](x, w, b *tensor.Tensor, g *geom, m, group int, packs []*linalg.PackedA) ([]*tensor.Tensor, error) {
 	o, err := newOut[F](x.DType(), append([]int{g.n, m}, g.out...))
 	if err != nil {
 		return nil, err
@@ -159,7 +209,7 @@ func convTyped[F Float](x, w, b *tensor.Tensor, g *geom, m, group int) ([]*tenso
 	if b != nil {
 		bias = floatsOf[F](b)
 	}
-	convForward(g, m, group, floatsOf[F](x), floatsOf[F](w), bias, o.data)
+	convForward(g, m, group, floatsOf[F](x), floatsOf[F](w), bias, o.data, packs)
 	return []*tensor.Tensor{o.finish()}, nil
 }
 
@@ -167,8 +217,9 @@ func convTyped[F Float](x, w, b *tensor.Tensor, g *geom, m, group int) ([]*tenso
 // (x), M×C/group×kernel (w) and N×M×out (y, zero on entry). The output
 // positions are cut into tiles; each tile gathers its input patches
 // (im2col) and multiplies them by the weights. Float32 weights of groups
-// with several output channels are packed once for linalg's SGEMM.
-func convForward[F Float](g *geom, m, group int, x, w, bias, y []F) {
+// with several output channels go through linalg's SGEMM packed: packs
+// when the caller has them, else packed here once for the call.
+func convForward[F Float](g *geom, m, group int, x, w, bias, y []F, packs []*linalg.PackedA) {
 	cg, mg := g.c/group, m/group
 	kprod := prod(g.kernel)
 	K := cg * kprod
@@ -181,12 +232,8 @@ func convForward[F Float](g *geom, m, group int, x, w, bias, y []F) {
 	for i := range g.kernel {
 		direct = direct && g.strides[i] == 1 && g.pads[i] == 0 && g.pads[i+g.nd()] == 0
 	}
-	var packs []*linalg.PackedA
-	if w32, ok := any(w).([]float32); ok && mg > 1 && K > 0 {
-		packs = make([]*linalg.PackedA, group)
-		for gi := range packs {
-			packs[gi] = linalg.PackA(false, mg, K, w32[gi*mg*K:(gi+1)*mg*K], K)
-		}
+	if w32, ok := any(w).([]float32); ok && packs == nil && mg > 1 && K > 0 {
+		packs = packGroups(w32, group, mg, K)
 	}
 	T := P
 	switch {
@@ -382,7 +429,7 @@ func shiftedConv(c *kernels.Ctx, x, w, xzp, wzp *tensor.Tensor) ([]float64, *geo
 		wf[i] -= wz[i/per]
 	}
 	y := make([]float64, g.n*m*prod(g.out))
-	convForward(g, m, group, xf, wf, nil, y)
+	convForward(g, m, group, xf, wf, nil, y, nil)
 	return y, g, m, nil
 }
 
