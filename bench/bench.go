@@ -51,6 +51,7 @@ type Options struct {
 type Result struct {
 	Label string          // "model" or "optimized"
 	Times []time.Duration // each timed run, in order
+
 	Median, P90, Min, Mean time.Duration
 	// PerSecond is the throughput: runs per second of timed run time.
 	PerSecond float64
