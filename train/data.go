@@ -11,6 +11,7 @@ import (
 )
 
 // Dataset is a sequence of examples, each an input and a target tensor.
+// A Loader with several workers calls Example concurrently.
 type Dataset interface {
 	Len() int
 	Example(i int) (x, y *tensor.Tensor, err error)

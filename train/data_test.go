@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/onyxgo/onyx/tensor"
@@ -18,12 +19,12 @@ import (
 // Example calls.
 type counting struct {
 	n     int
-	calls int
+	calls atomic.Int64
 }
 
 func (c *counting) Len() int { return c.n }
 func (c *counting) Example(i int) (*tensor.Tensor, *tensor.Tensor, error) {
-	c.calls++
+	c.calls.Add(1)
 	return tensor.FromSlice([]float32{float32(i), float32(i)}, 2), tensor.Scalar(int64(i)), nil
 }
 
@@ -115,8 +116,8 @@ func TestCacheAndSubset(t *testing.T) {
 			}
 		}
 	}
-	if ds.calls != 5 {
-		t.Fatalf("%d calls through the cache, want 5", ds.calls)
+	if n := ds.calls.Load(); n != 5 {
+		t.Fatalf("%d calls through the cache, want 5", n)
 	}
 	s := Subset(c, []int{4, 1})
 	x, y, err := batchOf(s, []int{1, 0})
