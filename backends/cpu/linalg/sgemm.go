@@ -91,8 +91,9 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // packing.
 const smallWork = 24 * 24 * 24
 
-// minThreadWork is the least m·n·k worth a goroutine of its own.
-const minThreadWork = 48 * 48 * 48
+// minThreadWork is the least m·n·k worth a goroutine of its own (a
+// variable so that tests can split small products).
+var minThreadWork = 80 * 80 * 80
 
 // job is one SGEMM call.
 type job struct {

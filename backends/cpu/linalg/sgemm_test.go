@@ -171,6 +171,9 @@ func gemmCase(t *testing.T, r *rand.Rand, name string, gemm func(transA, transB 
 var edgeSizes = []int{1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 32, 33, 47, 64, 65, 100}
 
 func TestSgemmSets(t *testing.T) {
+	// Split even the small products of this test over the goroutines.
+	defer func(w int) { minThreadWork = w }(minThreadWork)
+	minThreadWork = 1
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range sets {
 		for _, th := range []int{1, 2, 3} {
@@ -201,21 +204,22 @@ func TestSgemmBlocks(t *testing.T) {
 		for _, sz := range [][3]int{
 			{s.mc + s.mr + 1, 2*s.nr + 3, 2*s.kc + 5},
 			{3, s.nc + s.nr + 1, 7},
-			{s.mc*2 + 1, s.nc + 1, s.kc + 1},
+			{s.mc + 1, s.nc + 1, s.kc + 1},
 		} {
 			for _, th := range []int{1, 2} {
-				for _, tr := range [][2]bool{{false, false}, {true, true}} {
-					name := fmt.Sprintf("%s/t%d/%v/%v", s.name, th, tr, sz)
-					gemmCase(t, r, name, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-						s.gemm(th, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-					}, tr[0], tr[1], sz[0], sz[1], sz[2], 1, 0.5)
-				}
+				tr := th == 2 // one thread plain, two transposed
+				name := fmt.Sprintf("%s/t%d/%v/%v", s.name, th, tr, sz)
+				gemmCase(t, r, name, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+					s.gemm(th, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				}, tr, tr, sz[0], sz[1], sz[2], 1, 0.5)
 			}
 		}
 	}
 }
 
 func TestSgemmPacked(t *testing.T) {
+	defer func(w int) { minThreadWork = w }(minThreadWork)
+	minThreadWork = 1
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, s := range sets {
 		for trial := 0; trial < 60; trial++ {
