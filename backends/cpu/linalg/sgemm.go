@@ -421,12 +421,30 @@ func (s *kernelSet) prepack(transA bool, m, k int, a []float32, lda int) *Packed
 	ra, ca := dims(transA, m, k)
 	checkMatrix("A", ra, ca, a, lda)
 	mpad := (m + s.mr - 1) / s.mr * s.mr
-	p := &PackedA{set: s, m: m, k: k, mpad: mpad, data: alignedFloats(mpad * k)}
+	p := &PackedA{set: s, m: m, k: k, mpad: mpad}
+	if d, _ := packPool.Get().(*[]float32); d != nil && cap(*d) >= mpad*k {
+		p.data = (*d)[:mpad*k]
+	} else {
+		p.data = alignedFloats(mpad * k)
+	}
 	for pc := 0; pc < k; pc += s.kc {
 		kc := min(s.kc, k-pc)
 		packA(s.mr, transA, a, lda, p.data[pc*mpad:], 0, pc, m, kc)
 	}
 	return p
+}
+
+// packPool holds the buffers of released PackedAs.
+var packPool sync.Pool
+
+// Release hands p's memory back for later PackA calls to reuse. p must
+// not be used afterwards.
+func (p *PackedA) Release() {
+	if p.data != nil {
+		d := p.data[:cap(p.data)]
+		p.data = nil
+		packPool.Put(&d)
+	}
 }
 
 // Rows returns the m of op(A).

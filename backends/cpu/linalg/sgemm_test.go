@@ -385,3 +385,27 @@ func TestParallel(t *testing.T) {
 		}()
 	}
 }
+
+// TestPackedARelease reuses a released buffer for a smaller matrix: the
+// stale values left in it must not leak into the product.
+func TestPackedARelease(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, s := range sets {
+		big := randFloats(r, 40*300)
+		s.prepack(false, 40, 300, big, 300).Release()
+		m, n, k := 13, 37, 29
+		a, b := randFloats(r, m*k), randFloats(r, k*n)
+		pa := s.prepack(false, m, k, a, k)
+		got := make([]float32, m*n)
+		SgemmPacked(1, pa, false, n, 1, b, n, 0, got, n)
+		want := make([]float32, m*n)
+		s.gemm(1, false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+				t.Fatalf("%s: [%d] = %g after reuse, want %g", s.name, i, got[i], want[i])
+			}
+		}
+		pa.Release()
+		pa.Release() // twice is harmless
+	}
+}

@@ -234,6 +234,11 @@ func convForward[F Float](g *geom, m, group int, x, w, bias, y []F, packs []*lin
 	}
 	if w32, ok := any(w).([]float32); ok && packs == nil && mg > 1 && K > 0 {
 		packs = packGroups(w32, group, mg, K)
+		defer func() {
+			for _, p := range packs {
+				p.Release()
+			}
+		}()
 	}
 	T := P
 	switch {
@@ -241,8 +246,8 @@ func convForward[F Float](g *geom, m, group int, x, w, bias, y []F, packs []*lin
 		T = min(P, 1024)
 	case packs != nil:
 		// A multiple of the SGEMM's panel widths, the patches of one tile
-		// about 128 KiB.
-		T = min(P, max(64, 32768/max(K, 1)/64*64))
+		// about 512 KiB (a quarter of a 2 MiB L2).
+		T = min(P, max(64, 131072/max(K, 1)/64*64))
 	default:
 		T = min(P, max(64, 65536/max(K, 1)))
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/onyxgo/onyx/backends/cpu/kernels"
 	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/tensor"
 )
@@ -54,5 +55,45 @@ func TestConvFloat32Packed(t *testing.T) {
 			tol := float64(tc.ws[1]*prod(tc.ws[2:])) * 0x1p-21
 			checkClose(t, name, got, append([]int{tc.xs[0], tc.ws[0]}, tc.out...), want, tol, tol)
 		}
+	}
+}
+
+// BenchmarkConvFloat32 times float32 convolutions of ResNet-50's shapes
+// at batch 1 and reports GFLOP/s.
+func BenchmarkConvFloat32(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, bc := range []struct {
+		name     string
+		c, hw, m int
+		k, s     int
+	}{
+		{"3x3x64@56", 64, 56, 64, 3, 1},
+		{"1x1x64to256@56", 64, 56, 256, 1, 1},
+		{"3x3x256@14", 256, 14, 256, 3, 1},
+		{"3x3x512@7", 512, 7, 512, 3, 1},
+		{"7x7x3to64s2@224", 3, 224, 64, 7, 2},
+	} {
+		x := randT(rng, tensor.Float32, 1, bc.c, bc.hw, bc.hw)
+		w := randT(rng, tensor.Float32, bc.m, bc.c, bc.k, bc.k)
+		p := int64(bc.k / 2)
+		attrs := []ir.Attr{ir.AInts("pads", p, p, p, p), ir.AInts("strides", int64(bc.s), int64(bc.s))}
+		out := (bc.hw+2*int(p)-bc.k)/bc.s + 1
+		flops := 2 * float64(bc.m*bc.c*bc.k*bc.k*out*out)
+		// The weights are a parameter, not a constant: each run packs them,
+		// as for weights a model computes.
+		f := ir.NewFunc("bench")
+		xv := f.AddParam("x", ir.TensorType(tensor.Float32, 1, int64(bc.c), int64(bc.hw), int64(bc.hw)))
+		wv := f.AddParam("w", ir.TensorType(tensor.Float32, int64(bc.m), int64(bc.c), int64(bc.k), int64(bc.k)))
+		n := f.NewNode("Conv", "", 11, []*ir.Value{xv, wv}, []string{"y"}, attrs...)
+		run := kernels.Lookup(n)[0].Run
+		ctx := &kernels.Ctx{Node: n, Opset: 11}
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := run(ctx, []tensor.Value{x, w}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
