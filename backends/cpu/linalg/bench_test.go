@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// benchShapes are the products BenchmarkSgemm times: cubes, and the
-// im2col product of a 3×3, 64→64 channel convolution over 56×56.
+// benchShapes are the products BenchmarkSgemm times: cubes, the im2col
+// product of a 3×3, 64→64 channel convolution over 56×56, and a fully
+// connected layer at batch 1 (AlexNet's fc6).
 var benchShapes = []struct {
 	name    string
 	m, n, k int
@@ -15,7 +16,7 @@ var benchShapes = []struct {
 	{"64", 64, 64, 64},
 	{"256", 256, 256, 256},
 	{"1024", 1024, 1024, 1024},
-	{"1000", 1000, 1000, 1000}, {"512", 512, 512, 512}, {"1024x1000", 1024, 1000, 1024},
+	{"fc1x4096x9216", 1, 4096, 9216},
 	{"conv3x3x64@56", 64, 56 * 56, 3 * 3 * 64},
 }
 

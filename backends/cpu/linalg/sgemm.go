@@ -115,7 +115,24 @@ func (s *kernelSet) gemm(threads int, transA, transB bool, m, n, k int, alpha fl
 		return
 	}
 	if m*n*k <= smallWork || m == 1 || n == 1 {
-		gemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		if threads <= 0 {
+			threads = Threads()
+		}
+		// Thin products are bound by reading B: bands of columns of C,
+		// each with its own columns of B, go to separate goroutines.
+		t := min(threads, max(1, m*n*k/minThreadWork), n/16)
+		if t <= 1 {
+			gemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
+		parallel(t, func(w int) {
+			j0, j1 := n*w/t, n*(w+1)/t
+			bj := b[j0:]
+			if transB {
+				bj = b[j0*ldb:]
+			}
+			gemmSmall(transA, transB, m, j1-j0, k, alpha, a, lda, bj, ldb, beta, c[j0:], ldc)
+		})
 		return
 	}
 	s.run(threads, &job{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
