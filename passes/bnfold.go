@@ -15,12 +15,14 @@ import (
 func foldBatchNorm(c *Context, f *ir.Func) (bool, error) {
 	return eachFunc(f, func(g *ir.Func) (bool, error) {
 		changed := false
+		e := &emitter{g: g}
 		for i := 0; i < len(g.Nodes); i++ {
 			bn := g.Nodes[i]
 			if bn.Op != "BatchNormalization" || ir.NormDomain(bn.Domain) != "" {
 				continue
 			}
-			if ok := foldOne(c, g, bn); ok {
+			e.at, e.opset = bn, bn.Opset
+			if ok := foldOne(e, bn); ok {
 				changed = true
 				c.Hit()
 				i = -1
@@ -39,7 +41,41 @@ func allConst(vs ...*ir.Value) bool {
 	return true
 }
 
-func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
+// constExpr reports whether v is a constant or computed from constants
+// alone by deterministic ops (weights a file builds with ConstantOfShape,
+// say). Folding into such weights leaves arithmetic over them that the
+// constant folder evaluates when the result is small enough, and that
+// otherwise stays a constant subgraph rather than inflating the file.
+func constExpr(v *ir.Value) bool {
+	if v == nil {
+		return true
+	}
+	if v.IsConst() {
+		return true
+	}
+	n := v.Def
+	if n == nil || nondeterministic[n.Op] || len(n.Subgraphs()) > 0 || ir.NormDomain(n.Domain) != "" {
+		return false
+	}
+	for _, in := range n.Inputs {
+		if !constExpr(in) {
+			return false
+		}
+	}
+	return true
+}
+
+// staticShape returns the static shape of v's type, or nil.
+func staticShape(v *ir.Value) []int {
+	s, ok := v.Type.StaticShape()
+	if !ok {
+		return nil
+	}
+	return s
+}
+
+func foldOne(e *emitter, bn *ir.Node) bool {
+	g := e.g
 	if len(bn.Inputs) < 5 || bn.Int("training_mode") != 0 || (bn.Opset < 7 && bn.Int("is_test") == 0 && bn.HasAttr("is_test")) {
 		return false
 	}
@@ -51,14 +87,17 @@ func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
 	y := bn.Inputs[0]
 	prod := y.Def
 	scale, bias, mean, variance := bn.Inputs[1], bn.Inputs[2], bn.Inputs[3], bn.Inputs[4]
-	if prod == nil || len(y.Uses) != 1 || !allConst(scale, bias, mean, variance) || isResult(g, y) {
+	if prod == nil || len(y.Uses) != 1 || !constExpr(scale) || !constExpr(bias) || !constExpr(mean) || !constExpr(variance) || isResult(g, y) {
 		return false
 	}
-	if scale.Const.Rank() != 1 {
+	ss := staticShape(scale)
+	if len(ss) != 1 {
 		return false
 	}
-	ch := scale.Const.Dim(0)
-	e := &emitter{g: g, at: bn, opset: bn.Opset}
+	ch := ss[0]
+	if !canFoldInto(prod, y, ch) {
+		return false
+	}
 	// s = scale / sqrt(var + eps)
 	eps := tensor.New(variance.Type.Elem)
 	eps.SetFloat64At(0, float64(bn.FloatOr("epsilon", 1e-5)))
@@ -74,7 +113,8 @@ func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
 	case "Conv", "ConvTranspose":
 		w := prod.Input(1)
 		b := prod.Input(2)
-		if !allConst(w, b) || w.Const.Rank() < 3 {
+		ws := staticShape(w)
+		if !constExpr(w) || !constExpr(b) || len(ws) < 3 {
 			return false
 		}
 		axis := 0
@@ -84,10 +124,10 @@ func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
 			}
 			axis = 1
 		}
-		if w.Const.Dim(axis) != ch {
+		if ws[axis] != ch {
 			return false
 		}
-		shape := make([]int64, w.Const.Rank())
+		shape := make([]int64, len(ws))
 		for i := range shape {
 			shape[i] = 1
 		}
@@ -99,17 +139,18 @@ func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
 	case "Gemm":
 		w := prod.Input(1)
 		b := prod.Input(2)
-		if !allConst(w, b) || w.Const.Rank() != 2 || y.Type.Rank() != 2 || prod.FloatOr("beta", 1) != 1 {
+		ws := staticShape(w)
+		if !constExpr(w) || !constExpr(b) || len(ws) != 2 || y.Type.Rank() != 2 || prod.FloatOr("beta", 1) != 1 {
 			return false
 		}
 		var w2 *ir.Value
 		if prod.IntOr("transB", 0) != 0 {
-			if w.Const.Dim(0) != ch {
+			if ws[0] != ch {
 				return false
 			}
 			w2 = e.op("Mul", w, e.reshape(s, []int64{int64(ch), 1}))
 		} else {
-			if w.Const.Dim(1) != ch {
+			if ws[1] != ch {
 				return false
 			}
 			w2 = e.op("Mul", w, s)
@@ -119,7 +160,8 @@ func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
 		return e.replace(bn, prod, n)
 	case "MatMul":
 		w := prod.Input(1)
-		if !allConst(w) || w.Const.Rank() != 2 || y.Type.Rank() != 2 || w.Const.Dim(1) != ch {
+		ws := staticShape(w)
+		if !constExpr(w) || len(ws) != 2 || y.Type.Rank() != 2 || ws[1] != ch {
 			return false
 		}
 		mm := &ir.Node{Op: "MatMul", Opset: prod.Opset, Schema: prod.Schema,
@@ -128,6 +170,39 @@ func foldOne(c *Context, g *ir.Func, bn *ir.Node) bool {
 		add := &ir.Node{Op: "Add", Opset: bn.Opset, Schema: ir.LookupSchema("", "Add", bn.Opset),
 			Inputs: []*ir.Value{mm.Outputs[0], shift(nil)}, Outputs: []*ir.Value{z}}
 		return e.replace(bn, prod, add)
+	}
+	return false
+}
+
+// canFoldInto reports whether a BatchNormalization over ch channels can
+// fold into its producer prod (whose output is y), before anything is
+// emitted.
+func canFoldInto(prod *ir.Node, y *ir.Value, ch int) bool {
+	w := prod.Input(1)
+	if w == nil {
+		return false
+	}
+	ws := staticShape(w)
+	switch prod.Op {
+	case "Conv", "ConvTranspose":
+		axis := 0
+		if prod.Op == "ConvTranspose" {
+			if prod.IntOr("group", 1) != 1 {
+				return false
+			}
+			axis = 1
+		}
+		return constExpr(w) && constExpr(prod.Input(2)) && len(ws) >= 3 && ws[axis] == ch
+	case "Gemm":
+		if !constExpr(w) || !constExpr(prod.Input(2)) || len(ws) != 2 || y.Type.Rank() != 2 || prod.FloatOr("beta", 1) != 1 {
+			return false
+		}
+		if prod.IntOr("transB", 0) != 0 {
+			return ws[0] == ch
+		}
+		return ws[1] == ch
+	case "MatMul":
+		return constExpr(w) && len(ws) == 2 && y.Type.Rank() == 2 && ws[1] == ch
 	}
 	return false
 }

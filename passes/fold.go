@@ -15,7 +15,7 @@ var nondeterministic = map[string]bool{
 	"RandomUniformLike": true, "Bernoulli": true, "Multinomial": true, "Dropout": true,
 }
 
-const defaultFoldLimit = 64 << 10
+const defaultFoldLimit = 1 << 10
 
 // foldConstants replaces nodes whose inputs are all constants by the
 // constants they compute, evaluated with the CPU reference kernels. Shape

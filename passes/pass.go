@@ -36,7 +36,7 @@ type Options struct {
 	// Dump, when set, receives the IR after each pass that changed it.
 	Dump io.Writer
 	// FoldLimit bounds the bytes of a constant made by folding; 0 means
-	// the default (the larger of the inputs' size and 64 KiB).
+	// the default (the larger of the inputs' size and 1 KiB).
 	FoldLimit int
 	// Check runs ir.Check after every pass (tests set it).
 	Check bool

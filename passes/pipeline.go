@@ -12,6 +12,8 @@ import (
 // Pipeline is the standard optimization pipeline, in order. Each entry is
 // one pass; Constraints below say which orders matter and why.
 var Pipeline = []Pass{
+	{Name: "freeze-initializer-inputs", Level: 1, Run: freezeInitializerInputs,
+		Doc: "make graph inputs that have initializers into constants"},
 	{Name: "infer-shapes", Level: 1, Run: inferShapes,
 		Doc: "shape and type inference with symbolic dims"},
 	{Name: "fold-constants", Level: 1, Run: foldConstants,
@@ -48,6 +50,7 @@ type Constraint struct {
 // Constraints are the ordering rules of the pipeline, checked by
 // CheckPipeline (and by a test).
 var Constraints = []Constraint{
+	{"freeze-initializer-inputs", "fold-constants", "weights that are also graph inputs fold only once they are constants"},
 	{"infer-shapes", "fold-constants", "folding Shape and Size of static values needs inferred types"},
 	{"infer-shapes", "eliminate-noops", "a Reshape or Cast is recognised as a no-op from its inferred types"},
 	{"fold-constants", "eliminate-common-subexpressions", "folded constants are not merged, so fold first to expose equal nodes over them"},

@@ -55,6 +55,10 @@ type Program struct {
 	lastUse   [][]*ir.Value
 	subs      map[*ir.Func]*Program
 	nodeIndex map[*ir.Node]int
+	// precomputed holds the values of nodes computed from constants
+	// alone, evaluated once at compile time; skip marks their steps.
+	precomputed map[*ir.Value]tensor.Value
+	skip        []bool
 }
 
 type step struct {
@@ -77,7 +81,62 @@ func Compile(f *ir.Func, o backends.Options) (*Program, error) {
 	if err := p.compile(f, p); err != nil {
 		return nil, err
 	}
+	p.precompute()
 	return p, nil
+}
+
+// nondeterministic ops are never evaluated ahead of a run.
+var nondeterministic = map[string]bool{
+	"RandomNormal": true, "RandomUniform": true, "RandomNormalLike": true,
+	"RandomUniformLike": true, "Bernoulli": true, "Multinomial": true, "Dropout": true,
+}
+
+// precompute evaluates, once, the top-level nodes whose inputs are all
+// constants or values precomputed before them (weights a model builds with
+// ConstantOfShape, arithmetic the optimizer left over constants too large
+// to store in the file, shape computations). Runs then start from their
+// results. A node that fails here is left to fail, or not, at run time.
+func (p *Program) precompute() {
+	p.precomputed = map[*ir.Value]tensor.Value{}
+	p.skip = make([]bool, len(p.steps))
+	fr := &frame{vals: map[*ir.Value]tensor.Value{}}
+	for _, c := range p.f.Consts {
+		fr.vals[c] = c.Const
+	}
+	for i := range p.steps {
+		st := &p.steps[i]
+		n := st.node
+		if nondeterministic[n.Op] || len(n.Subgraphs()) > 0 || len(n.Inputs) == 0 && n.Op != "Constant" {
+			continue
+		}
+		ins := make([]tensor.Value, len(n.Inputs))
+		ok := true
+		for j, v := range n.Inputs {
+			if v == nil {
+				continue
+			}
+			x, found := fr.vals[v]
+			if !found {
+				ok = false
+				break
+			}
+			ins[j] = x
+		}
+		if !ok {
+			continue
+		}
+		outs, err := p.runNode(context.Background(), fr, st, ins)
+		if err != nil {
+			continue
+		}
+		for j, o := range n.Outputs {
+			if o != nil && j < len(outs) {
+				fr.vals[o] = outs[j]
+				p.precomputed[o] = outs[j]
+			}
+		}
+		p.skip[i] = true
+	}
 }
 
 func (p *Program) compile(f *ir.Func, root *Program) error {
@@ -335,10 +394,16 @@ func (p *Program) exec(ctx context.Context, parent *frame, args []tensor.Value) 
 	for _, c := range f.Consts {
 		fr.vals[c] = c.Const
 	}
+	for v, x := range p.precomputed {
+		fr.vals[v] = x
+	}
 	root := p
 	for i := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if p.skip != nil && p.skip[i] {
+			continue
 		}
 		st := &p.steps[i]
 		n := st.node
