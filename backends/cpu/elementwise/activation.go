@@ -19,7 +19,7 @@ func leakyRelu(c *kernels.Ctx) (unary, error) {
 			return alpha * x
 		}
 		return x
-	}}, nil
+	}, f32: leakyRelu32(float32(alpha))}, nil
 }
 
 func elu(c *kernels.Ctx) (unary, error) {
@@ -70,7 +70,7 @@ func hardSigmoid(c *kernels.Ctx) (unary, error) {
 func gelu(c *kernels.Ctx) (unary, error) {
 	switch mode := c.Str("approximate"); mode {
 	case "none":
-		return unary{f: func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }}, nil
+		return unary{f: func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }, f32: gelu32, costly: true}, nil
 	case "tanh":
 		k := math.Sqrt(2 / math.Pi)
 		return unary{f: func(x float64) float64 { return 0.5 * x * (1 + math.Tanh(k*(x+0.044715*x*x*x))) }}, nil
@@ -183,7 +183,7 @@ func clip(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 }
 
 func clipFloat(lo, hi float64) unary {
-	return unary{f: func(x float64) float64 {
+	u := unary{f: func(x float64) float64 {
 		if x < lo {
 			x = lo
 		}
@@ -192,6 +192,10 @@ func clipFloat(lo, hi float64) unary {
 		}
 		return x
 	}}
+	if exact32(lo) && exact32(hi) {
+		u.f32 = clip32(float32(lo), float32(hi))
+	}
+	return u
 }
 
 // prelu computes x, or slope*x where x < 0. From opset 7 slope broadcasts
@@ -221,6 +225,9 @@ func prelu(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("PRelu: slope of shape %v does not broadcast to X of shape %v", s.Shape(), xs)
 	}
 	dt := x.DType()
+	if fastPaths && dt == tensor.Float32 {
+		return one(binary32(opPRelu, x, xs, s, ss, xs)), nil
+	}
 	switch kernels.DomainOf(dt) {
 	case kernels.DomInt:
 		xv, sv := kernels.Int64s(x), ints(s, ss, xs)

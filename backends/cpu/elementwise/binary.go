@@ -19,6 +19,9 @@ type binary struct {
 	i       func(a, b int64) int64
 	u       func(a, b uint64) uint64
 	divides bool
+	// op32, when set, computes f on float32 tensors with the same results
+	// (see fast32.go).
+	op32 binOp
 }
 
 func (op binary) apply(name string, c *kernels.Ctx, in []*tensor.Tensor) (*tensor.Tensor, error) {
@@ -38,6 +41,9 @@ func (op binary) apply(name string, c *kernels.Ctx, in []*tensor.Tensor) (*tenso
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	as := a.Shape()
+	if fastPaths && dt == tensor.Float32 && op.op32 != opNone {
+		return binary32(op.op32, a, as, b, bs, out), nil
+	}
 	switch kernels.DomainOf(dt) {
 	case kernels.DomOther:
 		return nil, fmt.Errorf("%s is not defined for element type %s", name, dt)
@@ -181,6 +187,11 @@ func pow(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("Pow: %w", err)
 	}
 	xs := x.Shape()
+	if fastPaths && dt == tensor.Float32 {
+		if r := pow32(x, y, ys, out); r != nil {
+			return one(r), nil
+		}
+	}
 	if dx != kernels.DomFloat && dy != kernels.DomFloat {
 		xv, yv := uints(x, xs, out), ints(y, ys, out)
 		fv := floats(x, xs, out)
@@ -201,6 +212,31 @@ func pow(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		r[k] = math.Pow(xv[k], yv[k])
 	}
 	return one(kernels.FromFloat64s(dt, out, r)), nil
+}
+
+// pow32 is Pow's float32 fast path for X of type float32: a one-element
+// Y of any real type (squares and square roots have dedicated loops), or
+// a float32 Y broadcast with X. It returns nil where it does not apply.
+func pow32(x, y *tensor.Tensor, ys, out []int) *tensor.Tensor {
+	if y.Len() == 1 && count(out) == x.Len() && kernels.DomainOf(y.DType()) != kernels.DomOther {
+		// X's elements are the result's, in order.
+		e := kernels.Float64s(y)[0]
+		switch e {
+		case 2:
+			return map32(x, out, parCheap, square32)
+		case 0.5:
+			return map32(x, out, parCostly, powHalf32)
+		}
+		return map32(x, out, parCostly, func(d, s []float32) {
+			for i, v := range s {
+				d[i] = float32(math.Pow(float64(v), e))
+			}
+		})
+	}
+	if y.DType() == tensor.Float32 {
+		return binary32(opPow, x, x.Shape(), y, ys, out)
+	}
+	return nil
 }
 
 // truncInt truncates v toward zero; NaN and values beyond int64 give
@@ -229,25 +265,29 @@ func ipow(b, e uint64) uint64 {
 func init() {
 	kernels.Register(
 		binaryKernel("Add", fixed(binary{
-			f: func(a, b float64) float64 { return a + b },
-			i: func(a, b int64) int64 { return a + b },
-			u: func(a, b uint64) uint64 { return a + b },
+			f:    func(a, b float64) float64 { return a + b },
+			i:    func(a, b int64) int64 { return a + b },
+			u:    func(a, b uint64) uint64 { return a + b },
+			op32: opAdd,
 		})),
 		binaryKernel("Sub", fixed(binary{
-			f: func(a, b float64) float64 { return a - b },
-			i: func(a, b int64) int64 { return a - b },
-			u: func(a, b uint64) uint64 { return a - b },
+			f:    func(a, b float64) float64 { return a - b },
+			i:    func(a, b int64) int64 { return a - b },
+			u:    func(a, b uint64) uint64 { return a - b },
+			op32: opSub,
 		})),
 		binaryKernel("Mul", fixed(binary{
-			f: func(a, b float64) float64 { return a * b },
-			i: func(a, b int64) int64 { return a * b },
-			u: func(a, b uint64) uint64 { return a * b },
+			f:    func(a, b float64) float64 { return a * b },
+			i:    func(a, b int64) int64 { return a * b },
+			u:    func(a, b uint64) uint64 { return a * b },
+			op32: opMul,
 		})),
 		binaryKernel("Div", fixed(binary{
 			f:       func(a, b float64) float64 { return a / b },
 			i:       func(a, b int64) int64 { return a / b },
 			u:       func(a, b uint64) uint64 { return a / b },
 			divides: true,
+			op32:    opDiv,
 		})),
 		binaryKernel("Mod", modOp),
 		binaryKernel("BitShift", bitShift),

@@ -16,7 +16,8 @@ func order[T cmp.Ordered](a, b T) (lt, eq, gt bool) { return a < b, a == b, a > 
 
 // compareKernel registers a comparison whose result is pred of the
 // relations between A and B, with broadcasting.
-func compareKernel(name string, pred func(lt, eq, gt bool) bool) kernels.KernelDef {
+// op32 is the same comparison on float32 tensors (see fast32.go).
+func compareKernel(name string, op32 cmpOp, pred func(lt, eq, gt bool) bool) kernels.KernelDef {
 	return def(name, "T", 0, func(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, 0, "A"); err != nil {
 			return nil, err
@@ -33,6 +34,9 @@ func compareKernel(name string, pred func(lt, eq, gt bool) bool) kernels.KernelD
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		as := a.Shape()
+		if fastPaths && a.DType() == tensor.Float32 {
+			return one(compare32(op32, a, as, b, bs, out)), nil
+		}
 		r := make([]bool, count(out))
 		switch dt := a.DType(); {
 		case dt == tensor.String:
@@ -109,6 +113,11 @@ func where(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Where: %w", err)
 	}
+	if fastPaths {
+		if r, ok := whereFast(cond, x, y, out); ok {
+			return one(r), nil
+		}
+	}
 	cv := bools(cond, cond.Shape(), out)
 	xi, yi := kernels.BroadcastIndex(x.Shape(), out), kernels.BroadcastIndex(y.Shape(), out)
 	r := tensor.New(dt, out...)
@@ -137,11 +146,11 @@ func where(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 func init() {
 	kernels.Register(
-		compareKernel("Equal", func(lt, eq, gt bool) bool { return eq }),
-		compareKernel("Less", func(lt, eq, gt bool) bool { return lt }),
-		compareKernel("LessOrEqual", func(lt, eq, gt bool) bool { return lt || eq }),
-		compareKernel("Greater", func(lt, eq, gt bool) bool { return gt }),
-		compareKernel("GreaterOrEqual", func(lt, eq, gt bool) bool { return gt || eq }),
+		compareKernel("Equal", cmpEq, func(lt, eq, gt bool) bool { return eq }),
+		compareKernel("Less", cmpLt, func(lt, eq, gt bool) bool { return lt }),
+		compareKernel("LessOrEqual", cmpLe, func(lt, eq, gt bool) bool { return lt || eq }),
+		compareKernel("Greater", cmpGt, func(lt, eq, gt bool) bool { return gt }),
+		compareKernel("GreaterOrEqual", cmpGe, func(lt, eq, gt bool) bool { return gt || eq }),
 		logicKernel("And", func(a, b bool) bool { return a && b }),
 		logicKernel("Or", func(a, b bool) bool { return a || b }),
 		logicKernel("Xor", func(a, b bool) bool { return a != b }),

@@ -17,11 +17,26 @@ type unary struct {
 	f func(float64) float64
 	i func(int64) int64
 	u func(uint64) uint64
+	// f32, when set, computes f over blocks of float32 values with the
+	// same results (see fast32.go); float32 tensors without it go through
+	// f element by element. costly marks functions that call exp, tanh
+	// and the like, which are split over goroutines sooner.
+	f32    func(d, s []float32)
+	costly bool
 }
 
 // apply computes u over x.
 func (u unary) apply(op string, x *tensor.Tensor) (*tensor.Tensor, error) {
 	dt := x.DType()
+	if fastPaths && dt == tensor.Float32 && u.f != nil {
+		f32, minPar := u.f32, parCheap
+		if f32 == nil {
+			f32, minPar = via64(u.f), parCostly
+		} else if u.costly {
+			minPar = parCostly
+		}
+		return map32(x, x.Shape(), minPar, f32), nil
+	}
 	switch kernels.DomainOf(dt) {
 	case kernels.DomOther:
 		return nil, fmt.Errorf("%s is not defined for element type %s", op, dt)
@@ -122,16 +137,16 @@ func identU(x uint64) uint64 { return x }
 
 func init() {
 	kernels.Register(
-		unaryKernel("Abs", unary{f: math.Abs, i: absInt, u: identU}),
+		unaryKernel("Abs", unary{f: math.Abs, i: absInt, u: identU, f32: abs32}),
 		unaryKernel("Neg", unary{f: func(x float64) float64 { return -x },
-			i: func(x int64) int64 { return -x }, u: func(x uint64) uint64 { return -x }}),
-		unaryKernel("Reciprocal", unary{f: func(x float64) float64 { return 1 / x }}),
+			i: func(x int64) int64 { return -x }, u: func(x uint64) uint64 { return -x }, f32: neg32}),
+		unaryKernel("Reciprocal", unary{f: func(x float64) float64 { return 1 / x }, f32: reciprocal32}),
 		unaryKernel("Floor", unary{f: math.Floor}),
 		unaryKernel("Ceil", unary{f: math.Ceil}),
 		unaryKernel("Round", unary{f: math.RoundToEven}),
-		unaryKernel("Sqrt", unary{f: math.Sqrt}),
-		unaryKernel("Exp", unary{f: math.Exp}),
-		unaryKernel("Log", unary{f: math.Log}),
+		unaryKernel("Sqrt", unary{f: math.Sqrt, f32: sqrt32}),
+		unaryKernel("Exp", unary{f: math.Exp, f32: exp32, costly: true}),
+		unaryKernel("Log", unary{f: math.Log, f32: log32, costly: true}),
 		unaryKernel("Sin", unary{f: math.Sin}),
 		unaryKernel("Cos", unary{f: math.Cos}),
 		unaryKernel("Tan", unary{f: math.Tan}),
@@ -143,10 +158,10 @@ func init() {
 		unaryKernel("Asinh", unary{f: math.Asinh}),
 		unaryKernel("Acosh", unary{f: math.Acosh}),
 		unaryKernel("Atanh", unary{f: math.Atanh}),
-		unaryKernel("Erf", unary{f: math.Erf}),
+		unaryKernel("Erf", unary{f: math.Erf, f32: erf32, costly: true}),
 		unaryKernel("Sign", unary{f: sign, i: signInt, u: func(x uint64) uint64 { return min(x, 1) }}),
-		unaryKernel("Sigmoid", unary{f: sigmoid}),
-		unaryKernel("Tanh", unary{f: math.Tanh}),
+		unaryKernel("Sigmoid", unary{f: sigmoid, f32: sigmoid32, costly: true}),
+		unaryKernel("Tanh", unary{f: math.Tanh, f32: tanh32, costly: true}),
 		unaryKernel("Softplus", unary{f: softplus}),
 		unaryKernel("Softsign", unary{f: func(x float64) float64 { return x / (1 + math.Abs(x)) }}),
 		unaryKernel("Mish", unary{f: func(x float64) float64 { return x * math.Tanh(softplus(x)) }}),
@@ -158,8 +173,9 @@ func init() {
 				}
 				return x
 			},
-			i: func(x int64) int64 { return max(x, 0) },
-			u: identU}),
+			i:   func(x int64) int64 { return max(x, 0) },
+			u:   identU,
+			f32: relu32}),
 		unaryKernel("BitwiseNot", unary{i: func(x int64) int64 { return ^x }, u: func(x uint64) uint64 { return ^x }}),
 		unaryKernel("Not", unary{i: func(x int64) int64 { return 1 - x }}),
 

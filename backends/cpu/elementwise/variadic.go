@@ -19,6 +19,9 @@ type fold struct {
 	i     func(acc, x int64) int64
 	u     func(acc, x uint64) uint64
 	final func(acc float64, n int) float64
+	// fast32 computes the op on two or more float32 inputs with the same
+	// results (see fast32.go).
+	fast32 func(xs []*tensor.Tensor, out []int) *tensor.Tensor
 }
 
 func variadicKernel(name string, op fold) kernels.KernelDef {
@@ -46,6 +49,9 @@ func variadicKernel(name string, op fold) kernels.KernelDef {
 		out, err := broadcastShape(dt, xs...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if fastPaths && dt == tensor.Float32 && op.fast32 != nil && len(xs) >= 2 && len(xs) <= 64 {
+			return one(op.fast32(xs, out)), nil
 		}
 		switch kernels.DomainOf(dt) {
 		case kernels.DomInt:
@@ -92,9 +98,16 @@ func init() {
 		i: func(a, x int64) int64 { return a + x },
 		u: func(a, x uint64) uint64 { return a + x },
 	}
+	add.fast32 = func(xs []*tensor.Tensor, out []int) *tensor.Tensor {
+		if len(xs) == 2 {
+			return fold32(opAdd, xs, out)
+		}
+		return sumMean32(xs, out, false)
+	}
 	mean := add
 	mean.i, mean.u = nil, nil
 	mean.final = func(a float64, n int) float64 { return a / float64(n) }
+	mean.fast32 = func(xs []*tensor.Tensor, out []int) *tensor.Tensor { return sumMean32(xs, out, true) }
 	kernels.Register(
 		variadicKernel("Max", fold{
 			f: func(a, x float64) float64 {
@@ -103,8 +116,9 @@ func init() {
 				}
 				return math.Max(a, x)
 			},
-			i: func(a, x int64) int64 { return max(a, x) },
-			u: func(a, x uint64) uint64 { return max(a, x) },
+			i:      func(a, x int64) int64 { return max(a, x) },
+			u:      func(a, x uint64) uint64 { return max(a, x) },
+			fast32: func(xs []*tensor.Tensor, out []int) *tensor.Tensor { return fold32(opMax, xs, out) },
 		}),
 		variadicKernel("Min", fold{
 			f: func(a, x float64) float64 {
@@ -113,8 +127,9 @@ func init() {
 				}
 				return math.Min(a, x)
 			},
-			i: func(a, x int64) int64 { return min(a, x) },
-			u: func(a, x uint64) uint64 { return min(a, x) },
+			i:      func(a, x int64) int64 { return min(a, x) },
+			u:      func(a, x uint64) uint64 { return min(a, x) },
+			fast32: func(xs []*tensor.Tensor, out []int) *tensor.Tensor { return fold32(opMin, xs, out) },
 		}),
 		variadicKernel("Sum", add),
 		variadicKernel("Mean", mean),
