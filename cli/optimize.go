@@ -9,7 +9,6 @@ import (
 
 	"github.com/onyxgo/onyx/exporter"
 	"github.com/onyxgo/onyx/importer"
-	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/passes"
 )
 
@@ -30,9 +29,13 @@ some. --report prints node counts per op before and after, each pass's
 hits and time, notes on what a pass left alone and why, and the file
 sizes.
 
---target-opset N writes the model at opset N of the default domain when
-no op it uses changed meaning between the two versions; otherwise it
-names the ops that would need converting and stops.
+--target-opset N first converts the model to opset N of the default
+domain (only upwards), so that fusions into newer ops (LayerNormalization
+17, Gelu 20, Attention and RMSNormalization 23) can fire. Ops whose
+revisions only widened their types carry over; those whose form changed
+are rewritten (Reduce* axes and Squeeze/Unsqueeze/Split inputs, DFT's
+axis, GridSample's modes); a model using a revision without such a
+rewrite is refused, naming the ops.
 
 OUT is written atomically (a temporary file renamed into place), so a
 failure never leaves a half-written model. OUT may not be IN unless
@@ -68,18 +71,13 @@ failure never leaves a half-written model. OUT may not be IN unless
 			if err != nil {
 				return e.errorf("optimize: %v", err)
 			}
-			o := passes.Options{Level: *level, Only: splitList(*only), Disable: splitList(*disable)}
+			o := passes.Options{Level: *level, Only: splitList(*only), Disable: splitList(*disable), TargetOpset: *target}
 			if len(o.Only) > 0 {
 				o.Only = append(o.Only, "infer-shapes")
 			}
 			rep, err := passes.Run(m, o)
 			if err != nil {
 				return e.errorf("optimize: %v", err)
-			}
-			if *target != 0 {
-				if err := retarget(m, *target); err != nil {
-					return e.errorf("optimize: --target-opset %d: %v", *target, err)
-				}
 			}
 			if err := exporter.Save(m, *out); err != nil {
 				return e.errorf("optimize: %v", err)
@@ -133,36 +131,4 @@ func fileSize(path string) string {
 		return fmt.Sprintf("%.1f KiB", n/(1<<10))
 	}
 	return fmt.Sprintf("%d B", fi.Size())
-}
-
-// retarget moves the model to another default-domain opset when that
-// changes the meaning of none of its ops: every op must resolve to the
-// same definition (since-version) at both opsets.
-func retarget(m *ir.Model, target int) error {
-	if target > ir.MaxOpset[""] {
-		return fmt.Errorf("onyx knows opsets up to %d", ir.MaxOpset[""])
-	}
-	from := m.Opset("")
-	var changed []string
-	seen := map[string]bool{}
-	m.Graph.Walk(func(_ *ir.Func, n *ir.Node) {
-		if ir.NormDomain(n.Domain) != "" || seen[n.Op] {
-			return
-		}
-		seen[n.Op] = true
-		s := ir.FindSchema("", n.Op)
-		if s == nil || s.SinceVersion(from) != s.SinceVersion(target) || s.SinceVersion(target) == 0 {
-			changed = append(changed, n.Op)
-		}
-	})
-	if len(changed) > 0 {
-		return fmt.Errorf("ops whose definition differs between opset %d and %d need a version converter: %s", from, target, strings.Join(changed, ", "))
-	}
-	m.Opsets[""] = target
-	m.Graph.Walk(func(_ *ir.Func, n *ir.Node) {
-		if ir.NormDomain(n.Domain) == "" {
-			n.Opset = target
-		}
-	})
-	return nil
 }

@@ -50,6 +50,7 @@ in FILE with the per-category pass table of this run.`,
 		verbose := fs.Bool("v", false, "print every case and the whole op table")
 		optimize := fs.Bool("optimize", false, "optimize each model (and write and reread it as ONNX) before running it")
 		level := fs.Int("level", 0, "optimizer `level` with --optimize (default 2)")
+		targetOpset := fs.Int("target-opset", 0, "with --optimize, first convert each model up to default-domain opset `N`")
 		return func(e *env, dirs []string) int {
 			if len(dirs) == 0 {
 				fmt.Fprintf(e.stderr, "onyx test: no DIR given\nusage: onyx test DIR... [flags]\n")
@@ -82,7 +83,7 @@ in FILE with the per-category pass table of this run.`,
 			if len(cases) == 0 {
 				return e.errorf("test: no test cases found under %s", strings.Join(dirs, " "))
 			}
-			o := conformance.Options{Backend: *backend, Timeout: *timeout, Optimize: *optimize, OptimizeLevel: *level}
+			o := conformance.Options{Backend: *backend, Timeout: *timeout, Optimize: *optimize, OptimizeLevel: *level, TargetOpset: *targetOpset}
 			if rtol.set {
 				o.RTol = &rtol.v
 			}

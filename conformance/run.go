@@ -42,6 +42,10 @@ type Options struct {
 	Optimize bool
 	// OptimizeLevel is the optimizer level with Optimize (0: its default).
 	OptimizeLevel int
+	// TargetOpset, with Optimize, converts each model to this
+	// default-domain opset first (models already newer are left as they
+	// are).
+	TargetOpset int
 }
 
 func (o Options) backend() string {
@@ -139,8 +143,8 @@ func RunCase(ctx context.Context, c Case, o Options) Result {
 
 // optimizeAndReload optimizes m, encodes the result as ONNX and decodes it
 // again.
-func optimizeAndReload(m *ir.Model, level int) (*ir.Model, error) {
-	if _, err := passes.Run(m, passes.Options{Level: level}); err != nil {
+func optimizeAndReload(m *ir.Model, level, target int) (*ir.Model, error) {
+	if _, err := passes.Run(m, passes.Options{Level: level, TargetOpset: target}); err != nil {
 		return nil, err
 	}
 	data, err := exporter.Encode(m)
@@ -168,7 +172,7 @@ func runCase(ctx context.Context, c Case, o Options, setOps func([]string)) (ops
 	ops = ModelOps(m.Graph)
 	setOps(ops)
 	if o.Optimize {
-		if m, err = optimizeAndReload(m, o.OptimizeLevel); err != nil {
+		if m, err = optimizeAndReload(m, o.OptimizeLevel, o.TargetOpset); err != nil {
 			return fail(fmt.Errorf("optimize: %w", err))
 		}
 	}

@@ -40,6 +40,10 @@ type Options struct {
 	FoldLimit int
 	// Check runs ir.Check after every pass (tests set it).
 	Check bool
+	// TargetOpset, when above the model's default-domain opset, converts
+	// the model to it first (ConvertOpset), so that fusions into newer
+	// standard ops can fire.
+	TargetOpset int
 }
 
 // Context is what a pass sees besides the Func: the model's opsets, the

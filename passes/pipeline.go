@@ -129,6 +129,11 @@ func Run(m *ir.Model, o Options) (*Report, error) {
 		}
 	}
 	r := &Report{Before: OpCounts(m.Graph), Hits: map[string]int{}, Times: map[string]time.Duration{}}
+	if o.TargetOpset > m.Opset("") {
+		if err := ConvertOpset(m, o.TargetOpset); err != nil {
+			return r, err
+		}
+	}
 	c := &Context{Model: m, Options: o, report: r}
 	for round := 0; round < MaxRounds; round++ {
 		changed := false
