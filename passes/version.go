@@ -75,9 +75,6 @@ func ConvertOpset(m *ir.Model, target int) error {
 	case target > ir.MaxOpset[""]:
 		return fmt.Errorf("onyx knows default-domain opsets up to %d, not %d", ir.MaxOpset[""], target)
 	}
-	// Adapters read ranks and element types; inference errors only make
-	// them refuse.
-	_ = ir.InferShapes(m.Graph)
 	// Refuse before changing anything.
 	var missing []string
 	seen := map[string]bool{}
@@ -106,6 +103,9 @@ func ConvertOpset(m *ir.Model, target int) error {
 		sort.Strings(missing)
 		return fmt.Errorf("cannot convert opset %d to %d: no adapter for %s", from, target, strings.Join(missing, ", "))
 	}
+	// Adapters read ranks and element types; inference errors only make
+	// them refuse.
+	_ = ir.InferShapes(m.Graph)
 	var err error
 	var convert func(g *ir.Func)
 	convert = func(g *ir.Func) {
