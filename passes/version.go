@@ -103,9 +103,11 @@ func ConvertOpset(m *ir.Model, target int) error {
 		sort.Strings(missing)
 		return fmt.Errorf("cannot convert opset %d to %d: no adapter for %s", from, target, strings.Join(missing, ", "))
 	}
-	// Adapters read ranks and element types; inference errors only make
-	// them refuse.
-	_ = ir.InferShapes(m.Graph)
+	// Work on a copy so that an adapter failing halfway leaves m as it
+	// was. Adapters read ranks and element types; inference errors only
+	// make them refuse.
+	work := m.Graph.Clone()
+	_ = ir.InferShapes(work)
 	var err error
 	var convert func(g *ir.Func)
 	convert = func(g *ir.Func) {
@@ -128,10 +130,11 @@ func ConvertOpset(m *ir.Model, target int) error {
 			n.Schema = ir.LookupSchema("", n.Op, target)
 		}
 	}
-	convert(m.Graph)
+	convert(work)
 	if err != nil {
 		return err
 	}
+	m.Graph = work
 	m.Opsets[""] = target
 	return nil
 }
