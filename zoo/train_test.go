@@ -282,7 +282,7 @@ func TestGradientAlongDescent(t *testing.T) {
 		{name: "densenet121", batch: 2, size: 64},
 		{name: "alexnet", batch: 2, size: 63, slow: true},
 		{name: "vgg11", batch: 2, size: 32, slow: true},
-		{name: "resnet50", batch: 2, size: 32, slow: true},
+		{name: "resnet50", batch: 2, size: 64, slow: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
