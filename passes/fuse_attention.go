@@ -148,13 +148,28 @@ func matchAttention(g *ir.Func, root *ir.Node, opset int) bool {
 			mask = e.op("Add", mask, v)
 		}
 	}
-	if total := a.qk.Type.Shape[3]; mask != nil && (mask.Type.Rank() < 1 || !sameDim(mask.Type.Shape[mask.Type.Rank()-1], total)) {
-		shape := make([]int64, max(mask.Type.Rank(), 1))
-		for i := range shape {
-			shape[i] = 1
+	// The mask is expanded to cover every key (attn_mask's last dim is
+	// not broadcast) and, where the query length is known, every query:
+	// runtimes such as ONNX Runtime require its second-last dim to be the
+	// query length rather than broadcasting a 1.
+	if mask != nil {
+		total, queries := a.qk.Type.Shape[3], a.qk.Type.Shape[2]
+		r := mask.Type.Rank()
+		needKeys := r < 1 || !sameDim(mask.Type.Shape[r-1], total)
+		needQueries := queries.IsKnown() && queries.Size > 1 && (r < 2 || !sameDim(mask.Type.Shape[r-2], queries))
+		if needKeys || needQueries {
+			shape := make([]int64, max(r, 2))
+			for i := range shape {
+				shape[i] = 1
+			}
+			if total.IsKnown() {
+				shape[len(shape)-1] = total.Size
+			}
+			if queries.IsKnown() {
+				shape[len(shape)-2] = queries.Size
+			}
+			mask = e.op("Expand", mask, e.c(tensor.FromSlice(shape)))
 		}
-		shape[len(shape)-1] = total.Size
-		mask = e.op("Expand", mask, e.c(tensor.FromSlice(shape)))
 	}
 	ins := []*ir.Value{a.q, k, a.v, mask, a.pastK, a.pastV}
 	for ins[len(ins)-1] == nil {
