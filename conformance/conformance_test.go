@@ -97,6 +97,10 @@ func runConformance(t *testing.T, backend string) {
 		t.Logf("wrote %s: %d cases", manifest, rep.Passed)
 		return
 	}
+	known, err := ReadKnownFailures(filepath.Join("expected", backend+".known-failures.txt"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
 	ran := map[string]bool{}
 	var newly []string
 	for _, r := range results {
@@ -106,6 +110,11 @@ func runConformance(t *testing.T, backend string) {
 			t.Errorf("regression: %s: %s", r.Name, r.Reason)
 		case !expected[r.Name] && r.Status == Pass:
 			newly = append(newly, r.Name)
+			if known[r.Name] != "" {
+				t.Errorf("%s passes now: remove it from expected/%s.known-failures.txt", r.Name, backend)
+			}
+		case r.Status == Fail && known[r.Name] == "":
+			t.Errorf("%s fails and is not listed with a reason in expected/%s.known-failures.txt: %s", r.Name, backend, r.Reason)
 		}
 	}
 	if !testing.Short() {

@@ -73,3 +73,26 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// ReadKnownFailures reads a known-failures file: one "category/case<TAB>
+// reason" line per case that is expected to fail, with # comments and
+// blank lines ignored. Every case must have a reason.
+func ReadKnownFailures(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, reason, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(reason) == "" {
+			return nil, fmt.Errorf("%s:%d: %q has no reason", path, i+1, name)
+		}
+		out[strings.TrimSpace(name)] = strings.TrimSpace(reason)
+	}
+	return out, nil
+}
