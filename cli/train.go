@@ -549,10 +549,6 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 
 func trainModel(e *env, name string, o *trainOpts) error {
 	w := e.stdout
-	data, err := loadMNIST(o.data)
-	if err != nil {
-		return err
-	}
 	tt, err := newTrainee(name, o)
 	if err != nil {
 		return err
@@ -560,17 +556,20 @@ func trainModel(e *env, name string, o *trainOpts) error {
 	if err := checkMNISTOutput(tt.module); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	frozen, trainable, err := freezeSet(tt.module, o.freeze)
+	if err != nil {
+		return err
+	}
+	data, err := loadMNIST(o.data)
+	if err != nil {
+		return err
+	}
 	trainSet, testSet := firstN(data.train, o.limit), firstN(data.test, o.testLimit)
 	fmt.Fprintf(w, "onyx train: %s\n", tt.desc)
 	for _, n := range tt.notes {
 		fmt.Fprintf(w, "  %s\n", n)
 	}
 	fmt.Fprintf(w, "data: MNIST from %s: %s training images, %s test images\n", data.dir, commas(int64(trainSet.Len())), commas(int64(testSet.Len())))
-
-	frozen, trainable, err := freezeSet(tt.module, o.freeze)
-	if err != nil {
-		return err
-	}
 	if len(o.freeze) > 0 {
 		fmt.Fprintf(w, "frozen: %d of %d parameter tensors (%s parameters): %s\n", len(frozen), len(frozen)+len(trainable), commas(countOf(tt.module, frozen)), strings.Join(abbrev(frozen, 8), ", "))
 	}
