@@ -227,11 +227,7 @@ func pow32(x, y *tensor.Tensor, ys, out []int) *tensor.Tensor {
 		case 0.5:
 			return map32(x, out, parCostly, powHalf32)
 		}
-		return map32(x, out, parCostly, func(d, s []float32) {
-			for i, v := range s {
-				d[i] = float32(math.Pow(float64(v), e))
-			}
-		})
+		return map32(x, out, parCostly, powScalar32(e))
 	}
 	if y.DType() == tensor.Float32 {
 		return binary32(opPow, x, x.Shape(), y, ys, out)

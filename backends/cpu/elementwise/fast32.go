@@ -42,32 +42,39 @@ const (
 	opPow   // math.Pow in float64
 )
 
+// mask32 is all ones when c holds and zero otherwise; the selections
+// below use it instead of branches, which data-dependent comparisons
+// would mispredict half of the time.
+func mask32(c bool) uint32 { return -uint32(b2u(c)) }
+
+// select32 is x where m is all ones and y where it is zero.
+func select32(m uint32, x, y float32) float32 {
+	return math.Float32frombits(math.Float32bits(x)&m | math.Float32bits(y)&^m)
+}
+
 // max32 is math.Max on float32 values, except that any NaN gives nan32
 // (as Max's general path does).
 func max32(a, b float32) float32 {
-	switch {
-	case a > b:
-		return a
-	case b > a:
-		return b
-	case a == b: // +0 wins over -0
-		return math.Float32frombits(math.Float32bits(a) & math.Float32bits(b))
-	}
-	return nan32
+	ab, bb := math.Float32bits(a), math.Float32bits(b)
+	gt := mask32(a > b)
+	r := ab&gt | bb&^gt
+	r &= ab | ^mask32(a == b) // +0 wins over -0
+	un := mask32(a != a) | mask32(b != b)
+	return math.Float32frombits(r&^un | math.Float32bits(nan32)&un)
 }
 
 // min32 is math.Min on float32 values; any NaN gives nan32.
 func min32(a, b float32) float32 {
-	switch {
-	case a < b:
-		return a
-	case b < a:
-		return b
-	case a == b: // -0 wins over +0
-		return math.Float32frombits(math.Float32bits(a) | math.Float32bits(b))
-	}
-	return nan32
+	ab, bb := math.Float32bits(a), math.Float32bits(b)
+	lt := mask32(a < b)
+	r := ab&lt | bb&^lt
+	r |= ab & mask32(a == b) // -0 wins over +0
+	un := mask32(a != a) | mask32(b != b)
+	return math.Float32frombits(r&^un | math.Float32bits(nan32)&un)
 }
+
+// prelu32 is a, or a*b where a < 0.
+func prelu32(a, b float32) float32 { return select32(mask32(a < 0), a*b, a) }
 
 // scalar applies op to one pair.
 func (op binOp) scalar(a, b float32) float32 {
@@ -85,10 +92,7 @@ func (op binOp) scalar(a, b float32) float32 {
 	case opMin:
 		return min32(a, b)
 	case opPRelu:
-		if a < 0 {
-			return a * b
-		}
-		return a
+		return prelu32(a, b)
 	case opPow:
 		return float32(math.Pow(float64(a), float64(b)))
 	}
@@ -99,6 +103,10 @@ func (op binOp) scalar(a, b float32) float32 {
 // 0 or 1.
 func (op binOp) block(d, a []float32, sa int, b []float32, sb int) {
 	n := len(d)
+	if op == opPow {
+		powBlock(d, a, sa, b, sb)
+		return
+	}
 	switch {
 	case sa == 1 && sb == 1:
 		a, b = a[:n], b[:n]
@@ -161,11 +169,8 @@ func (op binOp) block(d, a []float32, sa int, b []float32, sb int) {
 				d[i] = min32(a[i], s)
 			}
 		case opPRelu:
-			for i, x := range a {
-				if x < 0 {
-					x *= s
-				}
-				d[i] = x
+			for i := range d {
+				d[i] = prelu32(a[i], s)
 			}
 		default:
 			for i := range d {
@@ -421,11 +426,8 @@ func whereWords[T uint8 | uint16 | uint32 | uint64](r, cond, x, y *tensor.Tensor
 			if sc == 1 && sx == 1 && sy == 1 {
 				c, xs, ys = c[:m], xs[:m], ys[:m]
 				for i := range dd {
-					if c[i] != 0 {
-						dd[i] = xs[i]
-					} else {
-						dd[i] = ys[i]
-					}
+					k := -T(b2u(c[i] != 0))
+					dd[i] = xs[i]&k | ys[i]&^k
 				}
 				return
 			}
@@ -433,26 +435,20 @@ func whereWords[T uint8 | uint16 | uint32 | uint64](r, cond, x, y *tensor.Tensor
 				c, xs = c[:m], xs[:m]
 				s := ys[0]
 				for i := range dd {
-					if c[i] != 0 {
-						dd[i] = xs[i]
-					} else {
-						dd[i] = s
-					}
+					k := -T(b2u(c[i] != 0))
+					dd[i] = xs[i]&k | s&^k
 				}
 				return
 			}
 			for i := range dd {
-				if c[i*sc] != 0 {
-					dd[i] = xs[i*sx]
-				} else {
-					dd[i] = ys[i*sy]
-				}
+				k := -T(b2u(c[i*sc] != 0))
+				dd[i] = xs[i*sx]&k | ys[i*sy]&^k
 			}
 		})
 	})
 }
 
-// where32 is Where for non-STRING element types of 1, 2, 4 or 8 bytes; it
+// whereFast is Where for non-STRING element types of 1, 2, 4 or 8 bytes; it
 // reports false for other types.
 func whereFast(cond, x, y *tensor.Tensor, out []int) (*tensor.Tensor, bool) {
 	dt := x.DType()
@@ -484,136 +480,187 @@ func map32(x *tensor.Tensor, shape []int, minPar int, f func(d, s []float32)) *t
 	return r
 }
 
+// chunk64 applies f, a function of float64 blocks computing in place, to
+// the float32 values s, storing the results rounded once in d. Values go
+// through a small buffer: widening and computing element by element would
+// make each conversion wait for the previous element's result (Go's
+// conversions write only the low part of a register), serializing the
+// long-latency exp, tanh and square root calls.
+func chunk64(d, s []float32, f func(b []float64)) {
+	var buf [256]float64
+	for len(s) > 0 {
+		n := min(len(s), len(buf))
+		b := buf[:n]
+		for i, x := range s[:n] {
+			b[i] = float64(x)
+		}
+		f(b)
+		for i, x := range b {
+			d[i] = float32(x)
+		}
+		d, s = d[n:], s[n:]
+	}
+}
+
 // via64 is the float32 block form of a float64 function: per element,
 // widened, computed and rounded once, as the general path does.
 func via64(f func(float64) float64) func(d, s []float32) {
 	return func(d, s []float32) {
-		for i, x := range s {
-			d[i] = float32(f(float64(x)))
-		}
+		chunk64(d, s, func(b []float64) {
+			for i, x := range b {
+				b[i] = f(x)
+			}
+		})
 	}
 }
 
 func relu32(d, s []float32) {
+	d = d[:len(s)]
 	for i, x := range s {
-		if x < 0 {
-			x = 0
-		}
-		d[i] = x
+		d[i] = math.Float32frombits(math.Float32bits(x) &^ mask32(x < 0))
 	}
 }
 
 func neg32(d, s []float32) {
+	d = d[:len(s)]
 	for i, x := range s {
 		d[i] = -x
 	}
 }
 
 func abs32(d, s []float32) {
+	d = d[:len(s)]
 	for i, x := range s {
 		d[i] = math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
 	}
 }
 
-func sqrt32(d, s []float32) {
-	for i, x := range s {
-		d[i] = float32(math.Sqrt(float64(x)))
-	}
-}
-
-func exp32(d, s []float32) {
-	for i, x := range s {
-		d[i] = float32(math.Exp(float64(x)))
-	}
-}
-
-func log32(d, s []float32) {
-	for i, x := range s {
-		d[i] = float32(math.Log(float64(x)))
-	}
-}
-
-func tanh32(d, s []float32) {
-	for i, x := range s {
-		d[i] = float32(math.Tanh(float64(x)))
-	}
-}
-
-func erf32(d, s []float32) {
-	for i, x := range s {
-		d[i] = float32(math.Erf(float64(x)))
-	}
-}
-
-func sigmoid32(d, s []float32) {
-	for i, x := range s {
-		d[i] = float32(sigmoid(float64(x)))
-	}
-}
-
 func reciprocal32(d, s []float32) {
+	d = d[:len(s)]
 	for i, x := range s {
 		d[i] = 1 / x
 	}
 }
 
+func sqrt32(d, s []float32) {
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = math.Sqrt(x)
+		}
+	})
+}
+
+func exp32(d, s []float32) {
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = math.Exp(x)
+		}
+	})
+}
+
+func log32(d, s []float32) {
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = math.Log(x)
+		}
+	})
+}
+
+func tanh32(d, s []float32) {
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = math.Tanh(x)
+		}
+	})
+}
+
+func erf32(d, s []float32) {
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = math.Erf(x)
+		}
+	})
+}
+
+func sigmoid32(d, s []float32) {
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = sigmoid(x)
+		}
+	})
+}
+
 func gelu32(d, s []float32) {
-	for i, x32 := range s {
-		x := float64(x32)
-		d[i] = float32(0.5 * x * (1 + math.Erf(x/math.Sqrt2)))
-	}
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+		}
+	})
 }
 
 // square32 is Pow(x, 2): x*x is exact in float64, so rounding it once is
 // the float32 product; a NaN gives nan32 as math.Pow does.
 func square32(d, s []float32) {
+	d = d[:len(s)]
 	for i, x := range s {
-		if x != x {
-			x = nan32
-		}
+		x = select32(mask32(x != x), nan32, x)
 		d[i] = x * x
 	}
 }
 
-// powHalf32 is Pow(x, 0.5) as math.Pow computes it: +0 for ±0, +Inf for
-// -Inf, the square root otherwise.
+// powHalf32 is Pow(x, 0.5) as math.Pow computes it: NaN for NaN, +0 for
+// ±0, +Inf for -Inf, the square root otherwise.
 func powHalf32(d, s []float32) {
-	for i, x := range s {
-		switch {
-		case x != x:
-			x = nan32
-		case x == 0:
-			x = 0
-		case x < -math.MaxFloat32:
-			x = float32(math.Inf(1))
-		default:
-			x = float32(math.Sqrt(float64(x)))
+	chunk64(d, s, func(b []float64) {
+		for i, x := range b {
+			b[i] = math.Pow(x, 0.5)
 		}
-		d[i] = x
+	})
+}
+
+// powScalar32 is Pow(x, e) for every x.
+func powScalar32(e float64) func(d, s []float32) {
+	return func(d, s []float32) {
+		chunk64(d, s, func(b []float64) {
+			for i, x := range b {
+				b[i] = math.Pow(x, e)
+			}
+		})
+	}
+}
+
+// powBlock computes d[i] = Pow(a[i*sa], b[i*sb]) in float64, rounded once.
+func powBlock(d, a []float32, sa int, b []float32, sb int) {
+	var ab, bb [128]float64
+	for o := 0; o < len(d); o += len(ab) {
+		n := min(len(d)-o, len(ab))
+		for i := range n {
+			ab[i], bb[i] = float64(a[(o+i)*sa]), float64(b[(o+i)*sb])
+		}
+		for i := range n {
+			ab[i] = math.Pow(ab[i], bb[i])
+		}
+		for i := range n {
+			d[o+i] = float32(ab[i])
+		}
 	}
 }
 
 func leakyRelu32(alpha float32) func(d, s []float32) {
 	return func(d, s []float32) {
+		d = d[:len(s)]
 		for i, x := range s {
-			if x < 0 {
-				x *= alpha
-			}
-			d[i] = x
+			d[i] = select32(mask32(x < 0), alpha*x, x)
 		}
 	}
 }
 
 func clip32(lo, hi float32) func(d, s []float32) {
 	return func(d, s []float32) {
+		d = d[:len(s)]
 		for i, x := range s {
-			if x < lo {
-				x = lo
-			}
-			if x > hi {
-				x = hi
-			}
-			d[i] = x
+			x = select32(mask32(x < lo), lo, x)
+			d[i] = select32(mask32(x > hi), hi, x)
 		}
 	}
 }
