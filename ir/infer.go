@@ -59,7 +59,7 @@ func (c *InferCtx) NumInputs() int { return len(c.In) }
 
 // Has reports whether input i is present.
 func (c *InferCtx) Has(i int) bool {
-	return i < len(c.Node.Inputs) && c.Node.Inputs[i] != nil
+	return i >= 0 && i < len(c.Node.Inputs) && c.Node.Inputs[i] != nil
 }
 
 // Const returns the value of input i when it is a constant known at
