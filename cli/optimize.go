@@ -9,6 +9,7 @@ import (
 
 	"github.com/onyxgo/onyx/exporter"
 	"github.com/onyxgo/onyx/importer"
+	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/passes"
 )
 
@@ -37,6 +38,9 @@ are rewritten (Reduce* axes and Squeeze/Unsqueeze/Split inputs, DFT's
 axis, GridSample's modes); a model using a revision without such a
 rewrite is refused, naming the ops.
 
+Models with external data are read from beside IN; --external-data writes
+OUT's weights to OUT.data (models past protobuf's 2 GiB limit always are).
+
 OUT is written atomically (a temporary file renamed into place), so a
 failure never leaves a half-written model. OUT may not be IN unless
 --in-place is given.`,
@@ -50,6 +54,8 @@ failure never leaves a half-written model. OUT may not be IN unless
 		inPlace := fs.Bool("in-place", false, "allow OUT to be IN")
 		fs.Bool("allow-custom-ops", false, "allow ops of the onyx domain in OUT (no pass emits them yet)")
 		list := fs.Bool("list", false, "list the passes of the pipeline and exit")
+		external := fs.Bool("external-data", false, "write weights of 1 KiB or more to OUT.data beside OUT (always done past 2 GiB)")
+		dump := fs.Bool("dump", false, "print the IR after each pass that changes it")
 		return func(e *env, args []string) int {
 			if *list {
 				for _, p := range passes.Pipeline {
@@ -72,6 +78,9 @@ failure never leaves a half-written model. OUT may not be IN unless
 				return e.errorf("optimize: %v", err)
 			}
 			o := passes.Options{Level: *level, Only: splitList(*only), Disable: splitList(*disable), TargetOpset: *target}
+			if *dump {
+				o.Dump = e.stdout
+			}
 			if len(o.Only) > 0 {
 				o.Only = append(o.Only, "infer-shapes")
 			}
@@ -79,7 +88,13 @@ failure never leaves a half-written model. OUT may not be IN unless
 			if err != nil {
 				return e.errorf("optimize: %v", err)
 			}
-			if err := exporter.Save(m, *out); err != nil {
+			save := exporter.Save
+			if *external {
+				save = func(m *ir.Model, path string) error {
+					return exporter.SaveExternal(m, path, exporter.ExternalOptions{})
+				}
+			}
+			if err := save(m, *out); err != nil {
 				return e.errorf("optimize: %v", err)
 			}
 			if *report {

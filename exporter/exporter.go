@@ -39,7 +39,13 @@ func Encode(m *ir.Model) ([]byte, error) {
 
 // Save writes m to path as an ONNX file. It writes a temporary file in the
 // same folder and renames it over path, so path never holds half a model.
+// A model whose weights pass protobuf's 2 GiB limit is saved with
+// SaveExternal, its weights in path+".data".
 func Save(m *ir.Model, path string) error {
+	if constBytes(m) > maxProtoBytes {
+		// Too large for one protobuf message: keep the weights beside it.
+		return SaveExternal(m, path, ExternalOptions{})
+	}
 	data, err := Encode(m)
 	if err != nil {
 		return err
