@@ -110,6 +110,9 @@ func SaveExternal(m *ir.Model, path string, o ExternalOptions) error {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	if err := f.Close(); err != nil {
 		return fail(err)
 	}
