@@ -772,7 +772,7 @@ func inferResize(c *InferCtx) error {
 	var sizes []int64
 	if t := constOf(idx[3]); t != nil {
 		sizes = t.Int64sOf()
-	} else if v, ok := c.Partial(idx[3]); idx[3] >= 0 && ok && len(v) > 0 {
+	} else if v, ok := c.Partial(idx[3]); ok && len(v) > 0 {
 		// Sizes known in part: with the stretch policy each resized axis
 		// takes its size.
 		if c.Node.Opset >= 18 && c.Node.Str("keep_aspect_ratio_policy") != "stretch" {
