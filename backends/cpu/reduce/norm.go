@@ -107,10 +107,20 @@ func batchNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		return i % plen
 	}
-	xv := kernels.Float64s(x)
+	// The float32 fast path computes the batch statistics and the output
+	// in place (norm32.go); the general path through float64 copies is
+	// the definition.
+	fast := fastPaths && x.DType() == tensor.Float32 && perChannel && x.Len() > 0
+	var xv []float64
+	if !fast {
+		xv = kernels.Float64s(x)
+	}
 	useMean, useVar := mean, variance
 	var bm, bv []float64
-	if training {
+	if training && fast {
+		bm, bv = channelMoments32(x, x.Dim(0), ch, inner)
+		useMean, useVar = bm, bv
+	} else if training {
 		bm, bv = make([]float64, plen), make([]float64, plen)
 		cnt := float64(len(xv) / max(plen, 1))
 		for i, v := range xv {
@@ -132,12 +142,17 @@ func batchNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	for j := range inv {
 		inv[j] = 1 / math.Sqrt(useVar[j]+eps)
 	}
-	y := make([]float64, len(xv))
-	for i, v := range xv {
-		j := pidx(i)
-		y[i] = (v-useMean[j])*inv[j]*scale[j] + bias[j]
+	var outs []*tensor.Tensor
+	if fast {
+		outs = []*tensor.Tensor{bnApply32(x, ch, inner, useMean, inv, scale, bias)}
+	} else {
+		y := make([]float64, len(xv))
+		for i, v := range xv {
+			j := pidx(i)
+			y[i] = (v-useMean[j])*inv[j]*scale[j] + bias[j]
+		}
+		outs = []*tensor.Tensor{kernels.FromFloat64s(x.DType(), x.Shape(), y)}
 	}
-	outs := []*tensor.Tensor{kernels.FromFloat64s(x.DType(), x.Shape(), y)}
 	if numOutputs(c) > 1 {
 		mt := in[3].DType()
 		pshape := in[3].Shape()
@@ -219,6 +234,11 @@ func layerNorm(c *kernels.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	stash := tensor.DType(c.Int("stash_type"))
 	if !stash.IsFloat() {
 		return nil, fmt.Errorf("stash_type %d is not a floating-point type", c.Int("stash_type"))
+	}
+	if fastPaths && x.DType() == tensor.Float32 {
+		if outs := layerNorm32(x, input(in, 1), input(in, 2), axis, float64(c.Float("epsilon")), stash); outs != nil {
+			return outs, nil
+		}
 	}
 	scale, err := broadcastTo("Scale", input(in, 1), x.Shape())
 	if err != nil {

@@ -109,6 +109,11 @@ func reduceKernel(kind redKind, inputSince int) kernels.TensorKernel {
 			return nil, err
 		}
 		shape := plan.OutShape(c.Int("keepdims") != 0)
+		if fastPaths && dt == tensor.Float32 {
+			if out := reduce32(x, plan, kind, shape); out != nil {
+				return []*tensor.Tensor{out}, nil
+			}
+		}
 		if kind == rMax || kind == rMin {
 			out, err := reduceExtreme(x, plan, shape, kind == rMax)
 			return []*tensor.Tensor{out}, err

@@ -58,6 +58,11 @@ func softmaxKernel(kind smKind) kernels.TensorKernel {
 		if err != nil {
 			return nil, err
 		}
+		if fastPaths && x.DType() == tensor.Float32 {
+			if out := softmax32(x, p, kind); out != nil {
+				return []*tensor.Tensor{out}, nil
+			}
+		}
 		v := kernels.Float64s(x)
 		out := softmaxGroups(v, p, kind)
 		return []*tensor.Tensor{kernels.FromFloat64s(x.DType(), x.Shape(), out)}, nil
