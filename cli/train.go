@@ -27,6 +27,7 @@ import (
 	"github.com/onyxgo/onyx/importer"
 	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/nn"
+	"github.com/onyxgo/onyx/passes"
 	"github.com/onyxgo/onyx/tensor"
 	"github.com/onyxgo/onyx/train"
 	"github.com/onyxgo/onyx/zoo"
@@ -115,7 +116,9 @@ on the whole name or a regular expression anywhere in it (repeatable),
 fixed. --replace-head N replaces the last Gemm, or MatMul with its Add,
 by a freshly initialised layer of N outputs. A final Softmax or
 LogSoftmax is left out while training and kept in the written model.
-The result keeps the file's graph and opsets, with the new weights.
+A model of an opset older than 17 is converted to opset 17 first (where
+the optimizer's version converter can); the result keeps the file's
+graph, with the new weights.
 
 --benchmark-steps N only times N training steps (after
 --benchmark-warmup untimed ones) on random MNIST-sized batches and
@@ -824,11 +827,21 @@ func importTrainee(file string, replaceHead int, seed uint64) (*trainee, error) 
 	if err != nil {
 		return nil, err
 	}
+	var notes []string
+	// The gradients are emitted at nn's opset: an older model is converted
+	// to it first where the converter can.
+	if from := m.Opset(""); from > 0 && from < nn.DefaultOpset {
+		if err := passes.ConvertOpset(m, nn.DefaultOpset); err != nil {
+			notes = append(notes, fmt.Sprintf("kept at opset %d (converting to %d: %v)", from, nn.DefaultOpset, err))
+		} else {
+			notes = append(notes, fmt.Sprintf("converted from opset %d to %d", from, nn.DefaultOpset))
+		}
+	}
 	om, err := newONNXModule(m, file)
 	if err != nil {
 		return nil, err
 	}
-	tt := &trainee{module: om}
+	tt := &trainee{module: om, notes: notes}
 	if replaceHead > 0 {
 		note, err := om.replaceHead(replaceHead, seed)
 		if err != nil {
@@ -1280,5 +1293,8 @@ func (om *onnxModule) retype(node *ir.Node) {
 func (om *onnxModule) save(path string) error {
 	m := om.model
 	m.ProducerName, m.ProducerVersion = "onyx", Version
+	if m.Opset("") >= 15 && m.IRVersion < 8 {
+		m.IRVersion = 8 // the IR version of opsets 15 to 17, after a conversion
+	}
 	return exporter.Save(m, path)
 }

@@ -199,6 +199,33 @@ func TestTrainShapeArithmetic(t *testing.T) {
 	if !strings.Contains(stdout, "4 trainable tensors") {
 		t.Errorf("output:\n%s", stdout)
 	}
+
+	// The same model written at opset 13 is converted to nn's opset.
+	model.SetTraining(false)
+	g := nn.NewGraph(model, nn.GraphOptions{Opset: 13})
+	g.Output("output", model.Forward(g, g.Input("input", tensor.Float32, -1, 1, 28, 28)))
+	if err := g.Err(); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "opset13.onnx")
+	if err := exporter.Save(g.Model(), old); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out13.onnx")
+	code, stdout, errs = invoke("train", old, "--limit", "128", "--test-limit", "64", "--batch", "64", "-o", out)
+	if code != exitOK {
+		t.Fatalf("opset 13: exit %d: %s\n%s", code, errs, stdout)
+	}
+	if !strings.Contains(stdout, "converted from opset 13 to 17") {
+		t.Errorf("output:\n%s", stdout)
+	}
+	m, err := importer.Load(out, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Opset("") != 17 || m.IRVersion < 8 {
+		t.Errorf("written at opset %d, IR version %d", m.Opset(""), m.IRVersion)
+	}
 }
 
 func TestTrainErrors(t *testing.T) {
