@@ -86,6 +86,9 @@ func runPool(c *kernels.Ctx, x *tensor.Tensor, spec poolSpec) ([]*tensor.Tensor,
 	if err != nil {
 		return nil, err
 	}
+	if poolFastPaths && x.DType() == tensor.Float32 && g.nd() == 2 && spec.kind != poolLp {
+		return pool2d32(x, g, spec)
+	}
 	if useF64(x.DType()) {
 		return poolTyped[float64](x, g, spec)
 	}
@@ -255,6 +258,13 @@ func globalPoolKernel(kind poolKind) kernels.TensorKernel {
 			if p, err = lpExponent(c); err != nil {
 				return nil, err
 			}
+		}
+		if poolFastPaths && kind == poolAvg && x.DType() == tensor.Float32 {
+			shape := append([]int{}, x.Shape()...)
+			for i := 2; i < len(shape); i++ {
+				shape[i] = 1
+			}
+			return []*tensor.Tensor{globalAvg32(x, shape)}, nil
 		}
 		if useF64(x.DType()) {
 			return globalPoolTyped[float64](x, kind, p)

@@ -58,7 +58,9 @@ func poolDims(s []int) []int64 {
 	return d
 }
 
-func intsAttr(name string, v ...int64) ir.Attr { return ir.Attr{Name: name, Type: ir.AttrInts, Ints: v} }
+func intsAttr(name string, v ...int64) ir.Attr {
+	return ir.Attr{Name: name, Type: ir.AttrInts, Ints: v}
+}
 
 func BenchmarkMaxPool2x2(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))

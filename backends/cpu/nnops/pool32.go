@@ -1,0 +1,173 @@
+package nnops
+
+import (
+	"math"
+
+	"github.com/onyxgo/onyx/tensor"
+)
+
+// Float32 fast paths of 2-D MaxPool (with or without indices),
+// AveragePool and GlobalAveragePool. They give the general path's results
+// bit for bit: per window the valid taps in the same order, maxima by the
+// same rule (the first valid tap, then any strictly greater one), averages
+// summed in float64 and divided and rounded once. What they save is the
+// per-tap coordinate arithmetic: the valid taps of a window are the
+// product of a range of kernel rows and a range of kernel columns,
+// computed once per output row and per output column.
+//
+// poolFastPaths switches them off, for the tests that compare both paths.
+var poolFastPaths = true
+
+// tapSpan is, for one output coordinate along a spatial dim, the first
+// input coordinate of its window, the range [k0, k1) of kernel taps that
+// fall inside the input, and the number of taps inside the padded input
+// (AveragePool's count_include_pad divisor).
+type tapSpan struct{ start, k0, k1, padded int }
+
+// tapRange returns the taps k in [0, kn) with lo <= start + k*dil < hi as
+// a range [k0, k1).
+func tapRange(start, dil, kn, lo, hi int) (k0, k1 int) {
+	if start < lo {
+		k0 = (lo - start + dil - 1) / dil
+	}
+	switch {
+	case start+(kn-1)*dil < hi:
+		k1 = kn
+	case hi-start > 0:
+		k1 = (hi - start + dil - 1) / dil
+	}
+	k0 = min(k0, kn)
+	return k0, max(k0, min(k1, kn))
+}
+
+// tapSpans computes the spans of the out coordinates of spatial dim d.
+func tapSpans(g *geom, d int) []tapSpan {
+	nd := g.nd()
+	sp := make([]tapSpan, g.out[d])
+	for o := range sp {
+		st := o*g.strides[d] - g.pads[d]
+		k0, k1 := tapRange(st, g.dil[d], g.kernel[d], 0, g.in[d])
+		p0, p1 := tapRange(st, g.dil[d], g.kernel[d], -g.pads[d], g.in[d]+g.pads[d+nd])
+		sp[o] = tapSpan{start: st, k0: k0, k1: k1, padded: p1 - p0}
+	}
+	return sp
+}
+
+// pool2d32 is MaxPool or AveragePool (spec.kind) of a float32 tensor with
+// two spatial dims.
+func pool2d32(x *tensor.Tensor, g *geom, spec poolSpec) ([]*tensor.Tensor, error) {
+	shape := []int{g.n, g.c, g.out[0], g.out[1]}
+	out, err := tensor.Alloc(tensor.Float32, shape)
+	if err != nil {
+		return nil, err
+	}
+	var idx []int64
+	var idxT *tensor.Tensor
+	if spec.indices {
+		if idxT, err = tensor.Alloc(tensor.Int64, shape); err != nil {
+			return nil, err
+		}
+		idx = tensor.Data[int64](idxT)
+	}
+	xv, yv := tensor.Data[float32](x), tensor.Data[float32](out)
+	H, W := g.in[0], g.in[1]
+	OH, OW := g.out[0], g.out[1]
+	dH, dW := g.dil[0], g.dil[1]
+	rows, cols := tapSpans(g, 0), tapSpans(g, 1)
+	inPlane, outPlane := H*W, OH*OW
+	negInf, nan := float32(math.Inf(-1)), float32(math.NaN())
+	isMax := spec.kind == poolMax
+	parallel(g.n*g.c, func(plane int) {
+		xp := xv[plane*inPlane : (plane+1)*inPlane]
+		yp := yv[plane*outPlane : (plane+1)*outPlane]
+		for oh, rs := range rows {
+			y := yp[oh*OW : (oh+1)*OW]
+			for ow, cs := range cols {
+				if isMax {
+					best, at := negInf, -1
+					if rs.k0 < rs.k1 && cs.k0 < cs.k1 {
+						at = (rs.start+rs.k0*dH)*W + cs.start + cs.k0*dW
+						best = xp[at]
+						for kh := rs.k0; kh < rs.k1; kh++ {
+							row := (rs.start + kh*dH) * W
+							for kw := cs.k0; kw < cs.k1; kw++ {
+								off := row + cs.start + kw*dW
+								if v := xp[off]; v > best {
+									best, at = v, off
+								}
+							}
+						}
+					}
+					y[ow] = best
+					if idx != nil {
+						i := 0
+						if at >= 0 {
+							i = at
+							if spec.storageOrder == 1 {
+								i = at/W + (at%W)*H
+							}
+						}
+						idx[plane*outPlane+oh*OW+ow] = int64(plane*inPlane + i)
+					}
+					continue
+				}
+				acc := 0.0
+				for kh := rs.k0; kh < rs.k1; kh++ {
+					row := xp[(rs.start+kh*dH)*W:]
+					for kw := cs.k0; kw < cs.k1; kw++ {
+						acc += float64(row[cs.start+kw*dW])
+					}
+				}
+				div := (rs.k1 - rs.k0) * (cs.k1 - cs.k0)
+				if spec.includePad {
+					div = rs.padded * cs.padded
+				}
+				if div > 0 {
+					y[ow] = float32(acc / float64(div))
+				} else {
+					y[ow] = nan
+				}
+			}
+		}
+	})
+	outs := []*tensor.Tensor{out}
+	if idxT != nil {
+		outs = append(outs, idxT)
+	}
+	return outs, nil
+}
+
+// globalAvg32 is GlobalAveragePool of a float32 tensor: per plane a
+// float64 sum in order divided by the plane size, four planes at a time
+// so that their sums overlap.
+func globalAvg32(x *tensor.Tensor, shape []int) *tensor.Tensor {
+	out := tensor.New(tensor.Float32, shape...)
+	xv, yv := tensor.Data[float32](x), tensor.Data[float32](out)
+	planes := x.Dim(0) * x.Dim(1)
+	size := prod(x.Shape()[2:])
+	n := float64(size)
+	groups := (planes + 3) / 4
+	parallel(groups, func(q int) {
+		p := q * 4
+		if p+4 > planes {
+			for ; p < planes; p++ {
+				s := 0.0
+				for _, v := range xv[p*size : (p+1)*size] {
+					s += float64(v)
+				}
+				yv[p] = float32(s / n)
+			}
+			return
+		}
+		p0, p1, p2, p3 := xv[p*size:(p+1)*size], xv[(p+1)*size:(p+2)*size], xv[(p+2)*size:(p+3)*size], xv[(p+3)*size:(p+4)*size]
+		var s0, s1, s2, s3 float64
+		for i := range p0 {
+			s0 += float64(p0[i])
+			s1 += float64(p1[i])
+			s2 += float64(p2[i])
+			s3 += float64(p3[i])
+		}
+		yv[p], yv[p+1], yv[p+2], yv[p+3] = float32(s0/n), float32(s1/n), float32(s2/n), float32(s3/n)
+	})
+	return out
+}
