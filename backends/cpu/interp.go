@@ -59,6 +59,8 @@ type Program struct {
 	// alone, evaluated once at compile time; skip marks their steps.
 	precomputed map[*ir.Value]tensor.Value
 	skip        []bool
+	// fused[i] is the activation applied in place after step i, if any.
+	fused []*fusedAct
 }
 
 type step struct {
@@ -170,6 +172,7 @@ func (p *Program) compile(f *ir.Func, root *Program) error {
 			}
 		}
 	}
+	p.planFusions()
 	p.lastUse = make([][]*ir.Value, len(f.Nodes))
 	for v, i := range last {
 		if !keep[v] && !v.IsConst() {
@@ -398,11 +401,18 @@ func (p *Program) exec(ctx context.Context, parent *frame, args []tensor.Value) 
 		fr.vals[v] = x
 	}
 	root := p
+	var done []bool // steps already run by fusion into an earlier one
 	for i := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if p.skip != nil && p.skip[i] {
+			continue
+		}
+		if done != nil && done[i] {
+			for _, v := range p.lastUse[i] {
+				delete(fr.vals, v)
+			}
 			continue
 		}
 		st := &p.steps[i]
@@ -425,6 +435,15 @@ func (p *Program) exec(ctx context.Context, parent *frame, args []tensor.Value) 
 		for j, o := range n.Outputs {
 			if o != nil && j < len(outs) {
 				fr.vals[o] = outs[j]
+			}
+		}
+		if fa := p.fused[i]; fa != nil && (p.skip == nil || !p.skip[fa.next]) && len(outs) > 0 && applyFused(fa, outs[0]) {
+			if done == nil {
+				done = make([]bool, len(p.steps))
+			}
+			done[fa.next] = true
+			if o := p.steps[fa.next].node.Outputs[0]; o != nil {
+				fr.vals[o] = outs[0]
 			}
 		}
 		for _, v := range p.lastUse[i] {
