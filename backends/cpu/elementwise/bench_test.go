@@ -75,11 +75,13 @@ func benchOp(b *testing.B, op string, opset int, attrs []ir.Attr, ins ...*tensor
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := k.Run(c, vals); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // The activation shape of a mid-network convolution layer.

@@ -77,29 +77,46 @@ func pool2d32(x *tensor.Tensor, g *geom, spec poolSpec) ([]*tensor.Tensor, error
 	inPlane, outPlane := H*W, OH*OW
 	negInf, nan := float32(math.Inf(-1)), float32(math.NaN())
 	isMax := spec.kind == poolMax
+	// Kernel 2×2 windows wholly inside the input, read as two pairs.
+	pair := g.kernel[0] == 2 && g.kernel[1] == 2 && dH == 1 && dW == 1
 	parallel(g.n*g.c, func(plane int) {
 		xp := xv[plane*inPlane : (plane+1)*inPlane]
 		yp := yv[plane*outPlane : (plane+1)*outPlane]
+		var ip []int64
+		if idx != nil {
+			ip = idx[plane*outPlane : (plane+1)*outPlane]
+		}
 		for oh, rs := range rows {
 			y := yp[oh*OW : (oh+1)*OW]
+			var yi []int64
+			if ip != nil {
+				yi = ip[oh*OW : (oh+1)*OW]
+			}
+			fullRow := rs.k0 == 0 && rs.k1 == 2
 			for ow, cs := range cols {
 				if isMax {
 					best, at := negInf, -1
-					if rs.k0 < rs.k1 && cs.k0 < cs.k1 {
+					switch {
+					case pair && fullRow && cs.k0 == 0 && cs.k1 == 2:
+						o0 := rs.start*W + cs.start
+						o1 := o0 + W
+						best, at = xp[o0], o0
+						best, at = max2(xp[o0+1], o0+1, best, at)
+						best, at = max2(xp[o1], o1, best, at)
+						best, at = max2(xp[o1+1], o1+1, best, at)
+					case rs.k0 < rs.k1 && cs.k0 < cs.k1:
 						at = (rs.start+rs.k0*dH)*W + cs.start + cs.k0*dW
 						best = xp[at]
 						for kh := rs.k0; kh < rs.k1; kh++ {
 							row := (rs.start + kh*dH) * W
 							for kw := cs.k0; kw < cs.k1; kw++ {
 								off := row + cs.start + kw*dW
-								if v := xp[off]; v > best {
-									best, at = v, off
-								}
+								best, at = max2(xp[off], off, best, at)
 							}
 						}
 					}
 					y[ow] = best
-					if idx != nil {
+					if yi != nil {
 						i := 0
 						if at >= 0 {
 							i = at
@@ -107,7 +124,7 @@ func pool2d32(x *tensor.Tensor, g *geom, spec poolSpec) ([]*tensor.Tensor, error
 								i = at/W + (at%W)*H
 							}
 						}
-						idx[plane*outPlane+oh*OW+ow] = int64(plane*inPlane + i)
+						yi[ow] = int64(plane*inPlane + i)
 					}
 					continue
 				}
@@ -170,4 +187,15 @@ func globalAvg32(x *tensor.Tensor, shape []int) *tensor.Tensor {
 		yv[p], yv[p+1], yv[p+2], yv[p+3] = float32(s0/n), float32(s1/n), float32(s2/n), float32(s3/n)
 	})
 	return out
+}
+
+// max2 is the max scan's step: v (at offset off) replaces best (at at)
+// when it is strictly greater, without a branch.
+func max2(v float32, off int, best float32, at int) (float32, int) {
+	var m uint32
+	if v > best {
+		m = ^uint32(0)
+	}
+	mi := int(int32(m))
+	return math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(best)&^m), off&mi | at&^mi
 }

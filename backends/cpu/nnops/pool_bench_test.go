@@ -43,11 +43,13 @@ func poolBench(b *testing.B, op string, opset int, x *tensor.Tensor, nOut int, a
 	vs := []tensor.Value{x}
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := poolCPUTime()
 	for b.Loop() {
 		if _, err := k(c, vs); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(poolCPUTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 func poolDims(s []int) []int64 {

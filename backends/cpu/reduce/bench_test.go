@@ -52,11 +52,13 @@ func benchOp(b *testing.B, op string, opset int, ins []*tensor.Tensor, nOut int,
 	k, c, vs := prepare(b, op, opset, ins, nOut, attrs...)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := k(c, vs); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 func axesT(a ...int64) *tensor.Tensor { return tensor.FromSlice(a) }

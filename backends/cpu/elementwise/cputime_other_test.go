@@ -1,0 +1,6 @@
+//go:build !(linux || darwin || freebsd)
+
+package elementwise
+
+// cpuTime reports no CPU time where the process's usage is not read.
+func cpuTime() int64 { return 0 }
