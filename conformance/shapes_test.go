@@ -550,3 +550,83 @@ func tensorMismatch(t ir.Type, x *tensor.Tensor, binding map[string]int64) strin
 	}
 	return ""
 }
+
+// TestSymbolicShapes checks, on hand-written graphs, that symbolic dims
+// propagate and that shapes computed at run time from other shapes
+// (Shape, Gather, Slice, Unsqueeze, Concat, integer arithmetic) are
+// followed into Reshape, Expand, ConstantOfShape and Range.
+func TestSymbolicShapes(t *testing.T) {
+	src := `
+func main(%x: f32[N, 3], %w: f32[3, 4], %img: f32[B, 3, H, W], %seq: f32[B, T, 8], %k33: f32[5, 3, 3, 3]) -> (%r) opset(""=18) {
+  %a = Relu(%x)
+  %m = MatMul(%a, %w)
+  %r = Reshape(%m, %c022)
+  const %c022: i64[3] = [0, 2, 2]
+
+  // Reshape to (N, -1) with the target built from Shape.
+  %s = Shape(%m)
+  %n = Gather(%s, %zero) {axis = 0}
+  const %zero: i64[] = [0]
+  %n1 = Unsqueeze(%n, %axes0)
+  const %axes0: i64[1] = [0]
+  %tgt = Concat(%n1, %minus1) {axis = 0}
+  const %minus1: i64[1] = [-1]
+  %flat = Reshape(%r, %tgt)
+
+  // Heads: (B, T, 8) -> (B, T, 2, 4) -> (B, 2, T, 4), with B and T from Shape.
+  %bt = Shape(%seq) {start = 0, end = 2}
+  %heads = Concat(%bt, %two4) {axis = 0}
+  const %two4: i64[2] = [2, 4]
+  %sp = Reshape(%seq, %heads)
+  %tr = Transpose(%sp) {perm = [0, 2, 1, 3]}
+  %b2 = Slice(%bt, %zero1, %one1)
+  const %zero1: i64[1] = [0]
+  const %one1: i64[1] = [1]
+  %b2x = Mul(%b2, %two1)
+  const %two1: i64[1] = [2]
+  %b2t4 = Concat(%b2x, %minus1, %four1) {axis = 0}
+  const %four1: i64[1] = [4]
+  %merged = Reshape(%tr, %b2t4)
+
+  // Expand, ConstantOfShape and Range from computed shapes.
+  %hw = Shape(%img) {start = 2}
+  %ones = ConstantOfShape(%hw) {value = f32[1] [1]}
+  %bchw = Shape(%img)
+  %big = Expand(%x1, %bchw)
+  const %x1: f32[1, 1, 1, 1] = [0]
+  %tsc = Gather(%bt, %one) {axis = 0}
+  const %one: i64[] = [1]
+  %pos = Range(%zero, %tsc, %one)
+  %pool = GlobalAveragePool(%img)
+  %conv = Conv(%img, %k33) {pads = [1, 1, 1, 1]}
+  %stride2 = Conv(%img, %k33) {pads = [1, 1, 1, 1], strides = [2, 2]}
+}
+`
+	f, err := ir.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ir.InferShapes(f); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"a": "f32[N,3]", "m": "f32[N,4]", "r": "f32[N,2,2]",
+		"s": "i64[2]", "n": "i64[]", "n1": "i64[1]", "tgt": "i64[2]", "flat": "f32[N,4]",
+		"sp": "f32[B,T,2,4]", "tr": "f32[B,2,T,4]", "b2x": "i64[1]", "b2t4": "i64[3]", "merged": "f32[?,?,4]",
+		"ones": "f32[H,W]", "big": "f32[B,3,H,W]", "pos": "i64[T]",
+		"pool": "f32[B,3,1,1]", "conv": "f32[B,5,H,W]", "stride2": "f32[B,5,?,?]",
+	}
+	for _, n := range f.Nodes {
+		for _, o := range n.Outputs {
+			if w, ok := want[o.Name]; ok {
+				if got := o.Type.String(); got != w {
+					t.Errorf("%%%s = %s: inferred %s, want %s", o.Name, n.Op, got, w)
+				}
+				delete(want, o.Name)
+			}
+		}
+	}
+	for name := range want {
+		t.Errorf("no value %%%s", name)
+	}
+}
