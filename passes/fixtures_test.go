@@ -52,13 +52,9 @@ var fixtureCases = []fixtureCase{
 // model before optimization, which checks the fixture itself).
 //
 // torch writes opset 17, which has LayerNormalization but not Gelu (20)
-// or Attention and RMSNormalization (23). The test raises the model's
-// default-domain import to 23 before optimizing, so that every fusion may
-// fire. That is sound here because each node keeps its own Opset field,
-// the version whose meaning it has (a ReduceMean stays a version-13
-// ReduceMean with axes as an attribute), and the reference interpreter
-// runs each node by its own version; only the new fused nodes are made at
-// 23. (Saving such a model would need the older nodes converted too.)
+// or Attention and RMSNormalization (23). The test converts each model to
+// opset 23 first (Options.TargetOpset: the version converter), so that
+// every fusion may fire and the result is a model that can be saved.
 func TestFixtures(t *testing.T) {
 	for _, fc := range fixtureCases {
 		t.Run(fc.name, func(t *testing.T) {
@@ -71,8 +67,7 @@ func TestFixtures(t *testing.T) {
 			want := loadNpys(t, filepath.Join(dir, fc.name+".out.*.npy"))
 			compareOutputs(t, "before optimizing", runGraph(t, m.Graph, inputs), want, 1e-4)
 
-			m.Opsets[""] = 23
-			r, err := Run(m, Options{Check: true})
+			r, err := Run(m, Options{Check: true, TargetOpset: 23})
 			if err != nil {
 				t.Fatal(err)
 			}
