@@ -19,22 +19,29 @@ import (
 	"github.com/onyxgo/onyx/tensor"
 )
 
-// TestShapeInference checks ir.InferShapes against the values the CPU
+// TestShapeInference checks shape inference against the values the CPU
 // backend computes, on every case of the suite. For each model it:
 //
-//   - forgets every type the model declares for node outputs (graph
-//     outputs and value_info included), so that only inference speaks;
-//   - runs ir.InferShapes, which must not fail;
 //   - runs a copy of the model whose results are all top-level node
-//     outputs on the first data set, and compares every inferred type
-//     with the value computed: kind, element type, rank and each known dim
-//     must agree, and a symbolic dim must stand for one size throughout
-//     the model (the size the inputs bind it to);
+//     outputs on the first data set (or the generated input of a light
+//     model);
+//   - forgets every type the model declares for node outputs (graph
+//     outputs and value_info included), so that only inference speaks,
+//     and runs inference (ir.InferModelShapes: ir.InferShapes, with the
+//     initializer defaults of IR 3 models taken as constants), which
+//     must not fail;
+//   - compares every inferred type with the value computed: kind,
+//     element type, rank and each known dim must agree, and a symbolic dim
+//     must stand for one size throughout the model (the size the inputs
+//     bind it to);
 //   - requires, for models whose inputs all have static shapes, that every
-//     node output gets a known element type.
+//     node output (in subgraphs too) gets a known element type;
+//   - does the same again with every input dim made symbolic, and once
+//     more from the types the model declares.
 //
-// It logs how many values were checked and how many have a fully static
-// inferred shape. Light models (whole CNNs) are skipped with -short.
+// It logs how many values were checked, how many have a fully static
+// inferred shape, and which ops leave dims unknown. Light models (whole
+// CNNs) are skipped with -short.
 func TestShapeInference(t *testing.T) {
 	root := testData(t)
 	all, err := Discover(root)
@@ -183,10 +190,11 @@ func (r *shapeResult) fail(op, format string, args ...any) {
 
 // checkCaseShapes checks the inference of one case; it never panics.
 //
-// Inference runs twice: on the model as declared, and on a copy whose
-// every input dim is symbolic (the dims declared with a size get a name
-// of their own). The second run checks that symbolic dims propagate
-// soundly: each name must stand for one size wherever inference puts it.
+// Inference runs three times: from the declared input types alone; from
+// input types whose every dim is symbolic (the dims declared with a size
+// get a name of their own), which checks that symbolic dims propagate
+// soundly: each name must stand for one size wherever inference puts it;
+// and from all the types the model declares.
 func checkCaseShapes(c Case) (r shapeResult) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -202,17 +210,19 @@ func checkCaseShapes(c Case) (r shapeResult) {
 	if runErr != nil {
 		r.runErr = firstLine(runErr.Error())
 	}
-	for _, symbolic := range []bool{false, true} {
+	for _, mode := range []inferMode{fromInputs, symbolicInputs, withDeclared} {
 		g := m.Graph.Clone()
-		// Forget the declared types of every node output, so that only
-		// inference decides them.
-		g.Walk(func(_ *ir.Func, n *ir.Node) {
-			for _, o := range n.Outputs {
-				if o != nil {
-					o.Type = ir.Type{}
+		if mode != withDeclared {
+			// Forget the declared types of every node output, so that
+			// only inference decides them.
+			g.Walk(func(_ *ir.Func, n *ir.Node) {
+				for _, o := range n.Outputs {
+					if o != nil {
+						o.Type = ir.Type{}
+					}
 				}
-			}
-		})
+			})
+		}
 		staticInputs := true
 		for _, p := range g.Params {
 			if p.Const != nil {
@@ -221,7 +231,7 @@ func checkCaseShapes(c Case) (r shapeResult) {
 			if _, ok := p.Type.StaticShape(); !ok || p.Type.Kind != ir.KindTensor {
 				staticInputs = false
 			}
-			if symbolic && p.Type.Kind == ir.KindTensor && p.Type.HasShape {
+			if mode == symbolicInputs && p.Type.Kind == ir.KindTensor && p.Type.HasShape {
 				for i, d := range p.Type.Shape {
 					if d.IsKnown() {
 						p.Type.Shape[i] = ir.Sym(fmt.Sprintf("%s_%d", p.Name, i))
@@ -229,21 +239,40 @@ func checkCaseShapes(c Case) (r shapeResult) {
 				}
 			}
 		}
-		if !checkInference(c, &ir.Model{Graph: g, IRVersion: m.IRVersion}, computed, symbolic, staticInputs, &r) {
+		if !checkInference(c, &ir.Model{Graph: g, IRVersion: m.IRVersion}, computed, mode, staticInputs, &r) {
 			return r
 		}
 	}
 	return r
 }
 
+// inferMode says what inference starts from.
+type inferMode int
+
+const (
+	// fromInputs: the declared types of the inputs only.
+	fromInputs inferMode = iota
+	// symbolicInputs: the inputs, every declared size made a symbol.
+	symbolicInputs
+	// withDeclared: the model's types as declared (value_info and graph
+	// outputs included), which inference refines.
+	withDeclared
+)
+
+func (m inferMode) String() string {
+	switch m {
+	case symbolicInputs:
+		return " (symbolic inputs)"
+	case withDeclared:
+		return " (declared types kept)"
+	}
+	return ""
+}
+
 // checkInference runs inference on g and compares the types with the
 // computed values; it returns false when inference failed.
-func checkInference(c Case, m *ir.Model, computed *computedValues, symbolic, staticInputs bool, r *shapeResult) bool {
+func checkInference(c Case, m *ir.Model, computed *computedValues, mode inferMode, staticInputs bool, r *shapeResult) bool {
 	g := m.Graph
-	mode := ""
-	if symbolic {
-		mode = " (symbolic inputs)"
-	}
 	err := ir.InferModelShapes(m)
 	if dump := os.Getenv("ONYX_SHAPES_DUMP"); dump != "" && strings.Contains(c.Name, dump) {
 		var b strings.Builder
@@ -273,7 +302,7 @@ func checkInference(c Case, m *ir.Model, computed *computedValues, symbolic, sta
 	for _, n := range g.Nodes {
 		top[n] = true
 	}
-	if !symbolic {
+	if mode == fromInputs {
 		g.Walk(func(_ *ir.Func, n *ir.Node) {
 			for k, o := range n.Outputs {
 				if o == nil {
@@ -284,6 +313,8 @@ func checkInference(c Case, m *ir.Model, computed *computedValues, symbolic, sta
 					r.inner++
 					if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor {
 						r.innerStatic++
+					} else if os.Getenv("ONYX_SHAPES_INNER") != "" {
+						fmt.Fprintf(os.Stderr, "inner: %s: node %s output %d: %s\n", c.Name, n, k, o.Type)
 					}
 				}
 				if staticInputs && !elemKnown(o.Type) {
@@ -305,7 +336,8 @@ func checkInference(c Case, m *ir.Model, computed *computedValues, symbolic, sta
 				continue
 			}
 			_, isTensor := v.(*tensor.Tensor)
-			if symbolic {
+			switch mode {
+			case symbolicInputs:
 				r.symValues++
 				if shapeNamed(o.Type) {
 					r.symShaped++
@@ -315,7 +347,7 @@ func checkInference(c Case, m *ir.Model, computed *computedValues, symbolic, sta
 						fmt.Fprintf(os.Stderr, "symgap: %s: node %s output %d: %s, computed %s\n", c.Name, n, k, o.Type, describeValue(v))
 					}
 				}
-			} else {
+			case fromInputs:
 				r.values++
 				if _, ok := o.Type.StaticShape(); ok && o.Type.Kind == ir.KindTensor && o.Type.Elem != tensor.Undefined {
 					r.static++
