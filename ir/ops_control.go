@@ -129,15 +129,11 @@ func unifyTypes(a, b Type) Type {
 		return Type{}
 	}
 	out := a.Clone()
-	if a.Elem != b.Elem {
+	switch {
+	case a.Elem == tensor.Undefined:
+		out.Elem = b.Elem
+	case b.Elem != tensor.Undefined && b.Elem != a.Elem:
 		out.Elem = tensor.Undefined
-		if a.Elem == tensor.Undefined {
-			out.Elem = b.Elem
-		} else if b.Elem != tensor.Undefined {
-			out.Elem = tensor.Undefined
-		} else {
-			out.Elem = a.Elem
-		}
 	}
 	if a.HasShape && b.HasShape && len(a.Shape) == len(b.Shape) {
 		for i := range out.Shape {

@@ -368,18 +368,26 @@ func inferCast(c *InferCtx) error {
 	return nil
 }
 
-// castPartial converts integers to element type to (BOOL: non-zero is 1).
+// castPartial converts integers to element type to: BOOL makes non-zero
+// 1, narrower integer types wrap (symbolic sizes are kept only by types of
+// 32 bits and more).
 func castPartial(v []SymInt, to tensor.DType) []SymInt {
-	if to != tensor.Bool {
-		return v
-	}
 	out := make([]SymInt, len(v))
+	cell := tensor.New(to, 1)
 	for i, x := range v {
-		if x.Known {
+		switch {
+		case !x.Known:
+			if to != tensor.Bool && to.Bits() >= 32 {
+				out[i] = x
+			}
+		case to == tensor.Bool:
 			out[i] = KnownInt(0)
 			if x.Val != 0 {
 				out[i] = KnownInt(1)
 			}
+		default:
+			cell.SetInt64At(0, x.Val)
+			out[i] = KnownInt(cell.Int64At(0))
 		}
 	}
 	return out

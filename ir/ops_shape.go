@@ -250,8 +250,8 @@ func inferReshape(c *InferCtx) error {
 		if ok = c.Node.HasAttr("shape"); ok {
 			shape = shpSymInts(c.Node.Ints("shape"))
 		}
-	} else if shape, ok = c.Partial(1); ok && c.PartialRank(1) != 1 {
-		return fmt.Errorf("Reshape: shape must be 1-D, got %s", c.In[1])
+	} else if shape, ok = c.Partial(1); ok && c.PartialRank(1) == 0 {
+		return fmt.Errorf("Reshape: shape must be 1-D, got a scalar")
 	}
 	if !ok {
 		if c.Has(1) && c.In[1].HasShape && len(c.In[1].Shape) == 1 && c.In[1].Shape[0].IsKnown() {
