@@ -42,6 +42,12 @@ import (
 // It logs how many values were checked, how many have a fully static
 // inferred shape, and which ops leave dims unknown. Light models (whole
 // CNNs) are skipped with -short.
+//
+// For looking into a case, with -v: ONYX_SHAPES_DUMP=<part of a case
+// name> prints the inferred graphs of matching cases; ONYX_SHAPES_GAPS=Op
+// and ONYX_SHAPES_SYMGAPS=Op list the outputs of Op left not fully static
+// (not fully named in the symbolic run); ONYX_SHAPES_INNER=1 lists the
+// subgraph outputs whose shape is not static.
 func TestShapeInference(t *testing.T) {
 	root := testData(t)
 	all, err := Discover(root)
