@@ -121,11 +121,7 @@ func reduce32(x *tensor.Tensor, p *kernels.ReducePlan, kind redKind, shape []int
 				}
 			}
 			for ; g < hi; g++ {
-				s := init
-				for _, x := range xv[g*r : (g+1)*r] {
-					s = accOne(acc, s, x)
-				}
-				d[g] = finish(s)
+				d[g] = finish(accRow(acc, init, xv[g*r:(g+1)*r]))
 			}
 		})
 		return out
@@ -197,20 +193,30 @@ func accRows4(acc accKind, s *[4]float64, r0, r1, r2, r3 []float32) {
 	s[0], s[1], s[2], s[3] = s0, s1, s2, s3
 }
 
-// accOne accumulates one element. |x| adds as the general path's
-// "negate if negative" does: they differ only for -0, and a sum that
-// starts at +0 absorbs either zero alike.
-func accOne(acc accKind, s float64, x float32) float64 {
-	e := float64(x)
+// accRow accumulates row into s. |x| adds as the general path's "negate
+// if negative" does: they differ only for -0, and a sum that starts at +0
+// absorbs either zero alike.
+func accRow(acc accKind, s float64, row []float32) float64 {
 	switch acc {
+	case accSum:
+		for _, x := range row {
+			s += float64(x)
+		}
 	case accAbs:
-		return s + math.Abs(e)
+		for _, x := range row {
+			s += math.Abs(float64(x))
+		}
 	case accSquare:
-		return s + e*e
+		for _, x := range row {
+			e := float64(x)
+			s += e * e
+		}
 	case accProd:
-		return s * e
+		for _, x := range row {
+			s *= float64(x)
+		}
 	}
-	return s + e
+	return s
 }
 
 // accVec accumulates row into s element by element.
@@ -263,17 +269,25 @@ func better(x, best float32, isMax bool) uint32 {
 func extreme32(d, xv []float32, k1, r, k2 int, isMax bool) {
 	if k2 == 1 {
 		parallelUnits(k1, r, func(_, lo, hi int) {
-			for g := lo; g < hi; g++ {
+			g := lo
+			for ; g+4 <= hi; g += 4 {
+				// Four rows at a time, so that their scans overlap.
+				r0, r1, r2, r3 := xv[g*r:(g+1)*r], xv[(g+1)*r:(g+2)*r], xv[(g+2)*r:(g+3)*r], xv[(g+3)*r:(g+4)*r]
+				b0, b1, b2, b3 := r0[0], r1[0], r2[0], r3[0]
+				for i := 1; i < r; i++ {
+					x0, x1, x2, x3 := r0[i], r1[i], r2[i], r3[i]
+					b0 = select32(better(x0, b0, isMax), x0, b0)
+					b1 = select32(better(x1, b1, isMax), x1, b1)
+					b2 = select32(better(x2, b2, isMax), x2, b2)
+					b3 = select32(better(x3, b3, isMax), x3, b3)
+				}
+				d[g], d[g+1], d[g+2], d[g+3] = b0, b1, b2, b3
+			}
+			for ; g < hi; g++ {
 				row := xv[g*r : (g+1)*r]
 				best := row[0]
-				if isMax {
-					for _, x := range row[1:] {
-						best = select32(mask32(!(x <= best))&mask32(best == best), x, best)
-					}
-				} else {
-					for _, x := range row[1:] {
-						best = select32(mask32(!(x >= best))&mask32(best == best), x, best)
-					}
+				for _, x := range row[1:] {
+					best = select32(better(x, best, isMax), x, best)
 				}
 				d[g] = best
 			}
