@@ -153,6 +153,8 @@ func constBytes(m *ir.Model) int64 {
 			}
 		}
 	}
-	walk(m.Graph)
+	if m.Graph != nil {
+		walk(m.Graph)
+	}
 	return n
 }
