@@ -42,6 +42,18 @@ func sameResult(got, want *tensor.Tensor) string {
 	if got.DType() != want.DType() || !equalInts(got.Shape(), want.Shape()) {
 		return fmt.Sprintf("got %s%v, want %s%v", got.DType(), got.Shape(), want.DType(), want.Shape())
 	}
+	if got.DType() == tensor.Float64 {
+		g, w := tensor.Data[float64](got), tensor.Data[float64](want)
+		for i := range g {
+			if g[i] != g[i] && w[i] != w[i] {
+				continue
+			}
+			if math.Float64bits(g[i]) != math.Float64bits(w[i]) {
+				return fmt.Sprintf("element %d: got %g, want %g", i, g[i], w[i])
+			}
+		}
+		return ""
+	}
 	if got.DType() != tensor.Float32 {
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			return "bytes differ"
