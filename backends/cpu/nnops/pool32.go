@@ -91,8 +91,15 @@ func pool2d32(x *tensor.Tensor, g *geom, spec poolSpec) ([]*tensor.Tensor, error
 	accs := make([][]float64, workers)
 	ats := make([][]int, workers)
 	parallelW(g.n*g.c, func(w, plane int) {
-		if accs[w] == nil {
-			accs[w], ats[w] = make([]float64, OW), make([]int, OW)
+		var acc []float64
+		var at []int
+		if w < len(accs) {
+			if accs[w] == nil {
+				accs[w], ats[w] = make([]float64, OW), make([]int, OW)
+			}
+			acc, at = accs[w], ats[w]
+		} else { // more workers than counted (GOMAXPROCS grew)
+			acc, at = make([]float64, OW), make([]int, OW)
 		}
 		xp := xv[plane*inPlane : (plane+1)*inPlane]
 		yp := yv[plane*outPlane : (plane+1)*outPlane]
@@ -106,7 +113,7 @@ func pool2d32(x *tensor.Tensor, g *geom, spec poolSpec) ([]*tensor.Tensor, error
 			if ip != nil {
 				yi = ip[oh*OW : (oh+1)*OW]
 			}
-			pw.row(xp, oh, y, yi, accs[w], ats[w], plane*inPlane)
+			pw.row(xp, oh, y, yi, acc, at, plane*inPlane)
 		}
 	})
 	outs := []*tensor.Tensor{out}

@@ -130,15 +130,12 @@ func reduce32(x *tensor.Tensor, p *kernels.ReducePlan, kind redKind, shape []int
 	// over goroutines and the accumulators stay small.
 	const chunk = 2048
 	nc := (k2 + chunk - 1) / chunk
-	bufs := make([][]float64, numWorkers())
-	parallelUnits(k1*nc, r*min(k2, chunk), func(w, lo, hi int) {
-		if bufs[w] == nil {
-			bufs[w] = make([]float64, min(k2, chunk))
-		}
+	parallelUnits(k1*nc, r*min(k2, chunk), func(_, lo, hi int) {
+		buf := make([]float64, min(k2, chunk))
 		for u := lo; u < hi; u++ {
 			a, c := u/nc, u%nc
 			j0, j1 := c*chunk, min((c+1)*chunk, k2)
-			s := bufs[w][:j1-j0]
+			s := buf[:j1-j0]
 			for j := range s {
 				s[j] = init
 			}
@@ -321,13 +318,9 @@ func softmax32(x *tensor.Tensor, p *kernels.ReducePlan, kind smKind) *tensor.Ten
 	d, xv := tensor.Data[float32](out), tensor.Data[float32](x)
 	n := p.GroupSize
 	contiguous := p.Offsets[n-1] == n-1 // offsets increase from 0
-	bufs := make([][]float64, numWorkers())
 	// exp dominates: count each element as several.
-	parallelUnits(p.NumGroups, 8*n, func(w, lo, hi int) {
-		if bufs[w] == nil {
-			bufs[w] = make([]float64, n)
-		}
-		buf := bufs[w]
+	parallelUnits(p.NumGroups, 8*n, func(_, lo, hi int) {
+		buf := make([]float64, n)
 		for g := lo; g < hi; g++ {
 			base := p.Base[g]
 			if contiguous {

@@ -11,8 +11,9 @@ const parMin = 1 << 16
 
 // parallelUnits runs fn over [0, units) split into contiguous ranges, one
 // per goroutine (up to GOMAXPROCS), when units*unitWork exceeds parMin,
-// and as one call otherwise. fn gets the worker's number, for scratch
-// buffers. A panic in fn is re-raised in the caller.
+// and as one call otherwise. fn gets the worker's number and is called
+// once per worker, so that it may allocate its scratch buffers itself. A
+// panic in fn is re-raised in the caller.
 func parallelUnits(units, unitWork int, fn func(w, lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), units)
 	if workers <= 1 || units*max(unitWork, 1) <= parMin {
@@ -51,6 +52,3 @@ func parallelUnits(units, unitWork int, fn func(w, lo, hi int)) {
 		panic(panicked)
 	}
 }
-
-// numWorkers is the most workers parallelUnits uses.
-func numWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
