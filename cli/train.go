@@ -147,7 +147,7 @@ prints the training throughput in images per second; it needs no data.`,
 		fs.StringVar(&o.out, "o", "", "write the trained model to `FILE`.onnx")
 		fs.Var(&o.freeze, "freeze", "do not train parameters whose name matches `PATTERN` (glob or regexp; repeatable)")
 		fs.IntVar(&o.replaceHead, "replace-head", 0, "replace the last Gemm/MatMul(+Add) layer of FILE.onnx by a fresh one of `N` outputs")
-		fs.IntVar(&o.classes, "classes", 0, "outputs of a zoo model (0: 10, the digits)")
+		fs.IntVar(&o.classes, "classes", 0, "`number` of outputs of a zoo model (0: 10, the digits)")
 		fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training images only (0: all)")
 		fs.IntVar(&o.testLimit, "test-limit", 0, "validate on the first `N` test images only (0: all)")
 		fs.IntVar(&o.benchSteps, "benchmark-steps", 0, "only time `N` training steps on random data and print images/s")
