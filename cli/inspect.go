@@ -105,7 +105,7 @@ func describe(m *ir.Model, shapes bool) *modelInfo {
 	}
 	// Inputs and outputs are shown as the file declares them; shape
 	// inference then fills in the types of the other values.
-	if err := inferShapes(g); err != nil {
+	if err := inferShapes(m); err != nil {
 		d.ShapeError = err.Error()
 	}
 	g.Walk(func(_ *ir.Func, n *ir.Node) {
@@ -154,14 +154,16 @@ func describe(m *ir.Model, shapes bool) *modelInfo {
 	return d
 }
 
-// inferShapes runs ir.InferShapes, turning a panic into an error.
-func inferShapes(g *ir.Func) (err error) {
+// inferShapes runs ir.InferModelShapes (which, for IR-3 models, reads
+// initializers listed as inputs as the constants they are), turning a
+// panic into an error.
+func inferShapes(m *ir.Model) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error: %v", r)
 		}
 	}()
-	return ir.InferShapes(g)
+	return ir.InferModelShapes(m)
 }
 
 func nodeName(n *ir.Node) string {
