@@ -469,7 +469,14 @@ func (p *Program) runNode(ctx context.Context, fr *frame, st *step, ins []tensor
 	if err != nil {
 		return nil, err
 	}
-	c := &kernels.Ctx{Node: n, Opset: n.Opset, Context: ctx,
+	stable := make([]bool, len(n.Inputs))
+	for i, v := range n.Inputs {
+		if v != nil {
+			_, pre := p.precomputed[v]
+			stable[i] = v.IsConst() || pre
+		}
+	}
+	c := &kernels.Ctx{Node: n, Opset: n.Opset, Context: ctx, Stable: stable,
 		Seed: uint64(p.opts.Seed)*0x9e3779b97f4a7c15 + uint64(p.nodeIndex[n]), Graphs: graphRunner{p, ctx, fr}}
 	defer func() {
 		if r := recover(); r != nil {

@@ -135,7 +135,16 @@ type Ctx struct {
 	Seed uint64
 	// Graphs runs subgraphs; set by the interpreter.
 	Graphs GraphRunner
+	// Stable marks the inputs whose values stay the same for the whole
+	// life of the compiled program (constants, and values the interpreter
+	// computed from constants ahead of the runs), so that a kernel may
+	// cache work derived from them, such as packed weights.
+	Stable []bool
 }
+
+// InputStable reports whether input i keeps its value for the program's
+// life (see Ctx.Stable).
+func (c *Ctx) InputStable(i int) bool { return c != nil && i < len(c.Stable) && c.Stable[i] }
 
 // GraphRunner runs a subgraph of the current node in the current scope.
 type GraphRunner interface {

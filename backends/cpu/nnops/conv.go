@@ -156,13 +156,15 @@ type packedWeights struct {
 var packCache sync.Map // weak.Pointer[tensor.Tensor] → *packedWeights
 
 // constWeightPacks returns the packed weights of w when w is the node's
-// constant float32 weight input (graph constants never change), packing
-// them on first use; nil otherwise, and convForward packs per call.
+// float32 weight input and stays the same for the program's life (a graph
+// constant, or weights the interpreter computed from constants ahead of
+// the runs), packing them on first use; nil otherwise, and convForward
+// packs per call.
 func constWeightPacks(c *kernels.Ctx, w *tensor.Tensor, m, group int) []*linalg.PackedA {
 	if c == nil || c.Node == nil || len(c.Node.Inputs) < 2 || w.DType() != tensor.Float32 {
 		return nil
 	}
-	if v := c.Node.Inputs[1]; v == nil || !v.IsConst() || v.Const != w {
+	if !c.InputStable(1) {
 		return nil
 	}
 	mg, K := m/group, w.Len()/max(m, 1)
