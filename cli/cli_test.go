@@ -264,7 +264,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
-	code, out, errs := run("demo")
+	code, out, errs := run("demo", "--quick")
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errs)
 	}

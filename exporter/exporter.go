@@ -88,9 +88,9 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
-// irVersionFor returns the IR version ONNX pairs with an opset of the
+// IRVersionFor returns the IR version ONNX pairs with an opset of the
 // default domain, for models that do not record one.
-func irVersionFor(opset int) int64 {
+func IRVersionFor(opset int) int64 {
 	switch {
 	case opset <= 0:
 		return 10
@@ -186,7 +186,7 @@ func ModelProto(m *ir.Model) (*onnxpb.ModelProto, error) {
 	mp.OpsetImport = opsetImports(opsets)
 	irv := m.IRVersion
 	if irv <= 0 {
-		irv = irVersionFor(opsets[""])
+		irv = IRVersionFor(opsets[""])
 	}
 	mp.IrVersion = proto.Int64(max(irv, minIRVersion(mp)))
 	return mp, nil

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/onyxgo/onyx/exporter"
 	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/tensor"
 )
@@ -136,6 +137,11 @@ func ConvertOpset(m *ir.Model, target int) error {
 	}
 	m.Graph = work
 	m.Opsets[""] = target
+	// A file at the new opset needs at least the IR version ONNX pairs
+	// with it.
+	if v := exporter.IRVersionFor(target); m.IRVersion < v {
+		m.IRVersion = v
+	}
 	return nil
 }
 
