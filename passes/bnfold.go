@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"github.com/onyxgo/onyx/backends/cpu"
 	"github.com/onyxgo/onyx/ir"
 	"github.com/onyxgo/onyx/tensor"
 )
@@ -54,7 +55,7 @@ func constExpr(v *ir.Value) bool {
 		return true
 	}
 	n := v.Def
-	if n == nil || nondeterministic[n.Op] || len(n.Subgraphs()) > 0 || ir.NormDomain(n.Domain) != "" {
+	if n == nil || cpu.Nondeterministic(n.Op) || len(n.Subgraphs()) > 0 || ir.NormDomain(n.Domain) != "" {
 		return false
 	}
 	for _, in := range n.Inputs {

@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"github.com/onyxgo/onyx/backends/cpu"
 	"strings"
 
 	"github.com/onyxgo/onyx/ir"
@@ -17,7 +18,7 @@ func eliminateCommonSubexpressions(c *Context, f *ir.Func) (bool, error) {
 		changed := false
 		for i := 0; i < len(g.Nodes); i++ {
 			n := g.Nodes[i]
-			if nondeterministic[n.Op] || len(n.Subgraphs()) > 0 {
+			if cpu.Nondeterministic(n.Op) || len(n.Subgraphs()) > 0 {
 				continue
 			}
 			k := nodeKey(n)

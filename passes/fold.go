@@ -9,12 +9,6 @@ import (
 	"github.com/onyxgo/onyx/tensor"
 )
 
-// nondeterministic ops are never folded: their value differs per run.
-var nondeterministic = map[string]bool{
-	"RandomNormal": true, "RandomUniform": true, "RandomNormalLike": true,
-	"RandomUniformLike": true, "Bernoulli": true, "Multinomial": true, "Dropout": true,
-}
-
 const defaultFoldLimit = 1 << 10
 
 // foldConstants replaces nodes whose inputs are all constants by the
@@ -61,7 +55,7 @@ func foldConstants(c *Context, f *ir.Func) (bool, error) {
 
 // foldNode evaluates n when it can be folded, else returns nil.
 func foldNode(c *Context, n *ir.Node) ([]*tensor.Tensor, error) {
-	if ir.NormDomain(n.Domain) != "" || nondeterministic[n.Op] || len(n.Subgraphs()) > 0 {
+	if ir.NormDomain(n.Domain) != "" || cpu.Nondeterministic(n.Op) || len(n.Subgraphs()) > 0 {
 		return nil, nil
 	}
 	switch n.Op {

@@ -87,6 +87,11 @@ func Compile(f *ir.Func, o backends.Options) (*Program, error) {
 	return p, nil
 }
 
+// Nondeterministic reports whether an op of the default domain draws
+// random values, so that neither the optimizer nor the interpreter may
+// evaluate it ahead of a run.
+func Nondeterministic(op string) bool { return nondeterministic[op] }
+
 // nondeterministic ops are never evaluated ahead of a run.
 var nondeterministic = map[string]bool{
 	"RandomNormal": true, "RandomUniform": true, "RandomNormalLike": true,
