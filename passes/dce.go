@@ -30,7 +30,7 @@ func eliminateDeadCode(c *Context, f *ir.Func) (bool, error) {
 				}
 			}
 			for _, s := range n.Subgraphs() {
-				for v := range captured(s) {
+				for v := range s.Captured() {
 					live[v] = true
 				}
 			}
@@ -75,37 +75,4 @@ func removeUse(v *ir.Value, n *ir.Node) {
 			return
 		}
 	}
-}
-
-// captured returns the values g (and its subgraphs) read but do not define.
-func captured(g *ir.Func) map[*ir.Value]bool {
-	defined := map[*ir.Value]bool{}
-	used := map[*ir.Value]bool{}
-	var visit func(f *ir.Func)
-	visit = func(f *ir.Func) {
-		for _, v := range f.Values() {
-			defined[v] = true
-		}
-		for _, n := range f.Nodes {
-			for _, in := range n.Inputs {
-				if in != nil {
-					used[in] = true
-				}
-			}
-			for _, s := range n.Subgraphs() {
-				visit(s)
-			}
-		}
-		for _, r := range f.Results {
-			used[r] = true
-		}
-	}
-	visit(g)
-	out := map[*ir.Value]bool{}
-	for v := range used {
-		if !defined[v] {
-			out[v] = true
-		}
-	}
-	return out
 }

@@ -172,7 +172,7 @@ func (p *Program) compile(f *ir.Func, root *Program) error {
 				return err
 			}
 			root.subs[g] = sub
-			for v := range capturedValues(g) {
+			for v := range g.Captured() {
 				last[v] = max(last[v], i)
 			}
 		}
@@ -195,40 +195,6 @@ func hasGradientOps(f *ir.Func) bool {
 		}
 	})
 	return found
-}
-
-// capturedValues returns the values read inside g (or its subgraphs) that
-// g does not define.
-func capturedValues(g *ir.Func) map[*ir.Value]bool {
-	defined := map[*ir.Value]bool{}
-	used := map[*ir.Value]bool{}
-	var visit func(f *ir.Func)
-	visit = func(f *ir.Func) {
-		for _, v := range f.Values() {
-			defined[v] = true
-		}
-		for _, n := range f.Nodes {
-			for _, in := range n.Inputs {
-				if in != nil {
-					used[in] = true
-				}
-			}
-			for _, s := range n.Subgraphs() {
-				visit(s)
-			}
-		}
-		for _, r := range f.Results {
-			used[r] = true
-		}
-	}
-	visit(g)
-	out := map[*ir.Value]bool{}
-	for v := range used {
-		if !defined[v] {
-			out[v] = true
-		}
-	}
-	return out
 }
 
 func nodeLabel(n *ir.Node) string {
