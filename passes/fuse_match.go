@@ -102,7 +102,7 @@ func (p *pattern) check(leaves, defs []*ir.Value) bool {
 			if capt == nil {
 				capt = map[*ir.Value]bool{}
 			}
-			for v := range captured(s) {
+			for v := range s.Captured() {
 				capt[v] = true
 			}
 		}
@@ -179,7 +179,7 @@ func sortTopo(g *ir.Func) {
 			add(in)
 		}
 		for _, s := range n.Subgraphs() {
-			for v := range captured(s) {
+			for v := range s.Captured() {
 				add(v)
 			}
 		}

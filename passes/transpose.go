@@ -158,7 +158,7 @@ func sinkTranspose(g *ir.Func, n *ir.Node) bool {
 // capturedBy reports whether a subgraph of n reads v.
 func capturedBy(n *ir.Node, v *ir.Value) bool {
 	for _, s := range n.Subgraphs() {
-		if captured(s)[v] {
+		if s.Captured()[v] {
 			return true
 		}
 	}

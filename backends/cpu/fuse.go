@@ -93,7 +93,7 @@ func (p *Program) planFusions() {
 	}
 	for _, n := range f.Nodes {
 		for _, g := range n.Subgraphs() {
-			for v := range capturedValues(g) {
+			for v := range g.Captured() {
 				pinned[v] = true
 			}
 		}
